@@ -1,0 +1,60 @@
+# The project's commands. Start with `make demo` and `make test`; `make help` lists the rest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements.lock)
+SERVICES = $(PY) -m include.embedded
+
+.PHONY: help install lock up down status env test lint unit integration demo clean
+
+help: ## list the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv from requirements.lock (seconds when nothing changed)
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "error: Python 3.11 is required, found " + sys.version.split()[0] + " at $(PYTHON); set PYTHON=/path/to/python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) --require-hashes requirements.lock
+	@# The repo root on sys.path, as in the Astro image: `import include...` works everywhere.
+	@$(PY) -c 'import site, pathlib; pathlib.Path(site.getsitepackages()[0], "heart_rate_project.pth").write_text("$(CURDIR)\n")'
+	@touch $(STAMP)
+	@echo "installed into $(VENV) ($$(du -sh $(VENV) | cut -f1))"
+
+lock: ## re-resolve requirements.lock and requirements.txt after editing requirements*.in
+	$(VENV)/bin/uv pip compile requirements-dev.in --python-version 3.11 --universal \
+		--generate-hashes --no-header --quiet -o requirements.lock
+	$(PY) tools/pin_image_requirements.py
+
+up: install ## start the embedded services (S3, PostgreSQL, Kafka) on 127.0.0.1
+	@$(SERVICES) up
+
+down: ## stop the embedded services
+	@if [ -x $(PY) ]; then $(SERVICES) down; fi
+
+status: install ## show the embedded services' state
+	@$(SERVICES) status
+
+env: install ## print the connection settings (for your shell: eval the output of make -s env)
+	@$(SERVICES) env
+
+lint: install ## ruff
+	$(VENV)/bin/ruff check .
+	$(PY) tools/pin_image_requirements.py --check
+
+unit: install ## fast tests, no services
+	$(VENV)/bin/pytest -m unit
+
+test: install lint ## lint and the whole suite (starts and stops its own services)
+	$(VENV)/bin/pytest
+
+demo: install ## run the pipeline end to end on the embedded services and show the results
+	@$(PY) -m include.demo
+
+clean: down ## stop services and delete .local (all local data)
+	rm -rf .local

@@ -1,0 +1,90 @@
+"""Access to the local DuckDB warehouse: one writer at a time, readers after it.
+
+DuckDB lets only one process open a database file for writing, and no other
+process may even read it meanwhile; a second opener fails at once with a lock
+error. Every process in this project therefore opens the file through these
+context managers, which take an advisory lock next to it (exclusive for the
+writer, shared for readers) and wait for it, so loaders, dbt runs and report
+readers queue instead of failing. Airflow adds a one-slot pool on top so that
+tasks queue in the scheduler rather than in a worker.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+DEFAULT_WAIT_SECONDS = 600.0
+
+
+class WarehouseBusy(TimeoutError):
+    """The warehouse lock could not be had in time: another process holds the file."""
+
+
+def _lock_path(database: Path) -> Path:
+    return database.with_name(database.name + ".lock")
+
+
+@contextmanager
+def _locked(database: Path, exclusive: bool, wait_seconds: float) -> Iterator[None]:
+    database.parent.mkdir(parents=True, exist_ok=True)
+    lock_file = _lock_path(database)
+    with open(lock_file, "a+") as handle:
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "unknown"
+                    raise WarehouseBusy(
+                        f"{database} is busy: the lock {lock_file} is held by {holder} for more than "
+                        f"{wait_seconds:.0f} s. Wait for that process to finish or stop it."
+                    ) from None
+                time.sleep(0.1)
+        if exclusive:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def writer(database: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The single read-write connection; waits while another process writes or reads."""
+    import duckdb
+
+    with _locked(database, exclusive=True, wait_seconds=wait_seconds):
+        connection = duckdb.connect(str(database))
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+
+@contextmanager
+def reader(database: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection; many readers may share the file, never with a writer."""
+    import duckdb
+
+    with _locked(database, exclusive=False, wait_seconds=wait_seconds):
+        connection = duckdb.connect(str(database), read_only=True)
+        try:
+            yield connection
+        finally:
+            connection.close()

@@ -1,0 +1,67 @@
+"""Session harness: the real embedded services, started once, stopped at the end.
+
+Tests run against their own services (free ports, `.local/pytest/`), never
+against the developer's `make up` ones, and every process they start is stopped
+at session end, failures included. The session's settings are put into
+`os.environ`, so code under test and the CLIs it spawns read them exactly as
+they read `make env` in real use.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from include.embedded.layout import PORT_VARIABLES, PROJECT_ROOT, EmbeddedLayout
+from include.embedded.services import start_all, stop_all
+
+MARKERS = ("unit", "integration", "e2e")
+TEST_LOCAL_DIR = PROJECT_ROOT / ".local" / "pytest"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test says what it needs: unit, integration or e2e."""
+    unmarked = [item.nodeid for item in items if not any(item.get_closest_marker(m) for m in MARKERS)]
+    if unmarked:
+        raise pytest.UsageError(f"tests without a unit/integration/e2e marker: {unmarked}")
+
+
+@pytest.fixture(scope="session")
+def embedded() -> Iterator[EmbeddedLayout]:
+    """The running embedded services for this test session."""
+    env = {
+        "HRS_LOCAL_DIR": str(TEST_LOCAL_DIR),
+        **{variable: str(free_port()) for variable in PORT_VARIABLES.values()},
+    }
+    layout = EmbeddedLayout.from_env(env)
+    # A previous session killed hard may have left services behind: stop them first.
+    stop_all(layout, say=lambda _: None)
+    shutil.rmtree(TEST_LOCAL_DIR, ignore_errors=True)
+    patcher = pytest.MonkeyPatch()
+    for key, value in {**env, **layout.environment()}.items():
+        patcher.setenv(key, value)
+    try:
+        start_all(layout)
+        yield layout
+    finally:
+        stop_all(layout)
+        patcher.undo()
+
+
+@pytest.fixture()
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """An environment without any of the project's variables, for settings tests."""
+    for key in list(os.environ):
+        if key.startswith(("HRS_", "KAFKA_", "AWS_", "OLTP_", "AIRFLOW_CONN_", "SNOWFLAKE_")):
+            monkeypatch.delenv(key)
+    return monkeypatch

@@ -1,0 +1,64 @@
+"""Import one DAG file the way the DAG processor does, and report what that cost and touched.
+
+Run in a fresh interpreter (`python tests/dags/import_probe.py FILE`) so that
+modules already imported by pytest do not hide what the DAG file pulls in.
+Network connections are refused and recorded: a DAG file must not open any at
+parse time. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import time
+import traceback
+
+HEAVY_MODULES = ("duckdb", "dbt", "confluent_kafka", "psycopg", "psycopg2", "boto3", "snowflake",
+                 "faker", "pandas", "pyarrow")
+
+attempts: list[str] = []
+
+
+def _refuse(self: socket.socket, address: object) -> None:
+    attempts.append(repr(address))
+    raise OSError(f"import_probe: connection to {address!r} refused at DAG parse time")
+
+
+def main(path: str) -> dict:
+    import airflow.sdk  # noqa: F401 - the baseline every DAG file pays anyway
+    from airflow.dag_processing.dagbag import DagBag
+
+    baseline = set(sys.modules)
+    socket.socket.connect = _refuse  # type: ignore[method-assign]
+    socket.socket.connect_ex = _refuse  # type: ignore[method-assign,assignment]
+    started = time.perf_counter()
+    bag = DagBag(dag_folder=path, safe_mode=False)
+    seconds = time.perf_counter() - started
+    imported = set(sys.modules) - baseline
+    heavy = sorted({name.split(".")[0] for name in imported if name.split(".")[0] in HEAVY_MODULES})
+    return {
+        "seconds": seconds,
+        "import_errors": {str(k): v for k, v in bag.import_errors.items()},
+        "connect_attempts": attempts,
+        "heavy_modules": heavy,
+        "dags": [
+            {
+                "dag_id": dag.dag_id,
+                "tags": sorted(dag.tags),
+                "doc_md": bool(dag.doc_md),
+                "tasks": [
+                    {"task_id": t.task_id, "owner": t.owner, "retries": t.retries} for t in dag.tasks
+                ],
+            }
+            for dag in bag.dags.values()
+        ],
+    }
+
+
+if __name__ == "__main__":
+    try:
+        report = main(sys.argv[1])
+    except Exception:  # noqa: BLE001 - the report carries the failure
+        report = {"probe_error": traceback.format_exc()}
+    print(json.dumps(report))
