@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements.lock)
 SERVICES = $(PY) -m include.embedded
 
-.PHONY: help install lock up down status env test lint unit integration demo clean
+.PHONY: help install lock up down status env test lint unit integration demo clean bench-stream
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,3 +58,6 @@ demo: install ## run the pipeline end to end on the embedded services and show t
 
 clean: down ## stop services and delete .local (all local data)
 	rm -rf .local
+
+bench-stream: up ## producer, sink and encoding benchmarks (bench/stream_bench.py)
+	$(PY) bench/stream_bench.py

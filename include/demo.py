@@ -7,6 +7,7 @@ instead of pretending. `python -m include.demo --help` lists the options.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -19,8 +20,6 @@ from include.settings import Settings, SettingsError
 
 # (stage, what it will show, the issue that builds it)
 PENDING_STAGES = (
-    ("seed OLTP + simulate changes", "synthetic users/activities in PostgreSQL, CDC-ready", 3),
-    ("produce + sink", "hours of heart-rate readings through Kafka into the S3 lake", 3),
     ("load raw", "lake files and the CDC log into the warehouse's raw schema", 4),
     ("dbt models", "staging, SCD2 dimensions, facts, serving marts, data quality", 5),
     ("hourly DAG runs", "the real Airflow DAG per hour, gate publishes or holds", 6),
@@ -28,9 +27,36 @@ PENDING_STAGES = (
 )
 
 
+class StageFailed(RuntimeError):
+    """A demo stage's command failed; its output has been shown."""
+
+
+def _producer(*args: str) -> None:
+    """Run one producer-container command, its output indented under the stage."""
+    command = [sys.executable, "-m", "producer", *args]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+        for line in process.stdout:
+            print(f"  {line.rstrip()}", flush=True)
+    if process.returncode != 0:
+        raise StageFailed(f"`python -m producer {' '.join(args)}` exited with code {process.returncode}")
+
+
+def run_stream(users: int, hours: float, changes: int) -> None:
+    print("[3] synthetic OLTP in PostgreSQL (CDC-ready)")
+    _producer("seed-oltp", "--users", str(users))
+    _producer("simulate-oltp", "--changes", str(changes))
+    print(f"[4] {hours:g} hours of heart-rate readings through Kafka")
+    _producer("produce", "--mode", "simulate", "--hours", str(hours))
+    print("[5] the sink lands the topic in the S3 lake by event hour")
+    _producer("sink", "--until-idle", "3")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
-    parser.parse_args(argv)
+    parser.add_argument("--users", type=int, default=1000, help="synthetic users (default 1000)")
+    parser.add_argument("--hours", type=float, default=6.0, help="hours of readings ending now (default 6)")
+    parser.add_argument("--changes", type=int, default=30, help="simulated OLTP changes (default 30)")
+    args = parser.parse_args(argv)
     started = time.monotonic()
     try:
         layout = EmbeddedLayout.from_env()
@@ -42,10 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("error: a service check failed (see above); `make status` shows the services",
                   file=sys.stderr)
             return 1
-    except (ServiceError, LayoutError, SettingsError) as error:
+        run_stream(args.users, args.hours, args.changes)
+    except (ServiceError, LayoutError, SettingsError, StageFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print("[3] the pipeline: not built yet. Stages still missing:")
+    print("[6] the rest of the pipeline is not built yet. Stages still missing:")
     for stage, shows, issue in PENDING_STAGES:
         print(f"  -    {stage:<30} {shows} (issue {issue})")
     print(f"demo finished in {time.monotonic() - started:.1f} s. Services keep running; `make down` stops them.")

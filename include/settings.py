@@ -12,11 +12,20 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 from include.embedded.layout import DEFAULT_TOPIC, EmbeddedLayout
 
 MODES = ("local", "prod")
 PROD_REQUIRED = ("KAFKA_BOOTSTRAP_SERVERS", "HRS_LAKE_BUCKET", "OLTP_DSN")
+
+
+# Tansu assigns a new consumer group's partitions after a few heartbeats: with
+# librdkafka's default 3 s heartbeat that is ~23 s, with 0.5 s about 3 s.
+CONSUMER_GROUP_TUNING = {"heartbeat.interval.ms": 500, "session.timeout.ms": 6000}
 
 
 class SettingsError(ValueError):
@@ -43,6 +52,16 @@ class KafkaSettings:
             }
         return config
 
+    def consumer_config(self, group_id: str) -> dict[str, object]:
+        """A consumer that commits by hand, starts at the earliest offset and joins fast."""
+        return {
+            **self.client_config(),
+            **CONSUMER_GROUP_TUNING,
+            "group.id": group_id,
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -52,6 +71,8 @@ class Settings:
     s3_endpoint_url: str | None
     """None in prod: boto3 then talks to AWS itself."""
     aws_region: str
+    aws_credentials: tuple[str, str] | None
+    """Explicit keys (the local dummies, or AWS_ACCESS_KEY_ID/SECRET); None lets boto3 find its own."""
     oltp_dsn: str
     warehouse_path: Path
     """The local DuckDB warehouse (unused in prod, where Snowflake is the warehouse)."""
@@ -59,6 +80,17 @@ class Settings:
     @property
     def is_local(self) -> bool:
         return self.mode == "local"
+
+    def s3_client(self) -> S3Client:
+        """A boto3 S3 client for the lake: the local server in local mode, AWS in prod."""
+        import boto3
+
+        options: dict[str, Any] = {"region_name": self.aws_region}
+        if self.s3_endpoint_url:
+            options["endpoint_url"] = self.s3_endpoint_url
+        if self.aws_credentials:
+            options["aws_access_key_id"], options["aws_secret_access_key"] = self.aws_credentials
+        return boto3.client("s3", **options)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +126,10 @@ class Settings:
             lake_bucket=env["HRS_LAKE_BUCKET"],
             s3_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             aws_region=env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            aws_credentials=(
+                (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
+                if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY") else None
+            ),
             oltp_dsn=env["OLTP_DSN"],
             warehouse_path=Path(env.get("HRS_WAREHOUSE_PATH") or "warehouse.duckdb"),
         )

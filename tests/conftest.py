@@ -19,6 +19,9 @@ import pytest
 from include.embedded.layout import PORT_VARIABLES, PROJECT_ROOT, EmbeddedLayout
 from include.embedded.services import start_all, stop_all
 
+# Fixtures for the stream tests (seeded OLTP, a private topic and bucket per test).
+pytest_plugins = ["tests.integration.stream_fixtures"]
+
 MARKERS = ("unit", "integration", "e2e")
 TEST_LOCAL_DIR = PROJECT_ROOT / ".local" / "pytest"
 

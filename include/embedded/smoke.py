@@ -14,10 +14,6 @@ from collections.abc import Callable
 from include.settings import Settings
 from include.warehouse import reader, writer
 
-# Tansu assigns a new consumer group's partitions after a few heartbeats:
-# short heartbeats make that ~3 s instead of ~23 s with librdkafka's defaults.
-FAST_GROUP_JOIN = {"heartbeat.interval.ms": 500, "session.timeout.ms": 6000}
-
 
 def check_kafka(settings: Settings) -> str:
     from confluent_kafka import Consumer, Producer
@@ -33,8 +29,7 @@ def check_kafka(settings: Settings) -> str:
         producer.produce(topic, key=b"smoke", value=b"ping")
         if producer.flush(10):
             raise RuntimeError("message not delivered within 10 s")
-        consumer = Consumer({**config, **FAST_GROUP_JOIN, "group.id": topic,
-                             "auto.offset.reset": "earliest", "enable.auto.commit": False})
+        consumer = Consumer(settings.kafka.consumer_config(group_id=topic))
         try:
             consumer.subscribe([topic])
             deadline = time.monotonic() + 30
@@ -51,9 +46,7 @@ def check_kafka(settings: Settings) -> str:
 
 
 def check_s3(settings: Settings) -> str:
-    import boto3
-
-    s3 = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.aws_region)
+    s3 = settings.s3_client()
     key = f"_smoke/{uuid.uuid4().hex}.txt"
     s3.put_object(Bucket=settings.lake_bucket, Key=key, Body=b"ping")
     try:

@@ -12,13 +12,18 @@ from include.embedded.layout import PROJECT_ROOT, EmbeddedLayout
 pytestmark = pytest.mark.integration
 
 
-def test_demo_checks_every_service_and_lists_missing_stages(embedded: EmbeddedLayout) -> None:
-    result = subprocess.run([sys.executable, "-m", "include.demo"], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, timeout=300, check=False)
+def test_demo_runs_the_stream_and_lists_missing_stages(embedded: EmbeddedLayout) -> None:
+    result = subprocess.run([sys.executable, "-m", "include.demo", "--users", "50", "--hours", "1",
+                             "--changes", "3"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+                            check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert out.count("already running") == 3  # it used the session's services, started nothing new
     for service in ("kafka", "s3", "postgres", "warehouse"):
         assert f"  ok   {service}" in out
+    produced = int(next(line for line in out.splitlines() if " produced in " in line).split()[1].replace(",", ""))
+    landed = next(line for line in out.splitlines() if "dead letters in" in line)
+    assert produced > 0
+    assert landed.split()[1] == f"{produced:,}", "the sink landed a different number of events than produced"
     assert "not built yet" in out
     assert "(issue 7)" in out

@@ -34,10 +34,7 @@ def test_kafka_produce_consume_with_a_committed_group_offset(embedded: EmbeddedL
     assert producer.flush(10) == 0
     assert delivered and delivered[0][0] is None
 
-    # Tansu assigns a new group's partitions after a few heartbeats: keep them short.
-    consumer = Consumer({**kafka, "group.id": f"g-{topic}", "auto.offset.reset": "earliest",
-                         "enable.auto.commit": False, "heartbeat.interval.ms": 500,
-                         "session.timeout.ms": 6000})
+    consumer = Consumer(Settings.from_env().kafka.consumer_config(group_id=f"g-{topic}"))
     try:
         consumer.subscribe([topic])
         deadline = time.monotonic() + 30

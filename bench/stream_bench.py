@@ -1,0 +1,270 @@
+"""Stream benchmarks, measured side by side in one run against the local services.
+
+    make bench-stream            (starts the embedded services if needed)
+    python bench/stream_bench.py --events 300000 --help
+
+Prints events/s of: the encode-only ceiling (generate + serialise, no broker),
+the producer in simulate mode, the original flush-after-every-message pattern;
+the sink against a bare consume of the same topic; peak memory of the producer
+and sink processes; and bytes per event for JSON, gzip JSON, Avro (schemaless
+with a registry header, and container files) and Parquet, with a chart in
+docs/bench/bytes_per_event.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import itertools
+import os
+import struct
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from include.heart_rate_event import encode  # noqa: E402
+from include.settings import Settings  # noqa: E402
+from producer.heart_rate_producer import PRODUCER_TUNING, ensure_topic, publish  # noqa: E402
+from producer.oltp import UserProfile  # noqa: E402
+from producer.readings import ReadingGenerator  # noqa: E402
+from producer.synthetic import make_activities, make_users  # noqa: E402
+
+END = 1_790_000_000 - 1_790_000_000 % 3600
+CHART = ROOT / "docs" / "bench" / "bytes_per_event.png"
+
+
+def readings(count: int, seed: int = 1) -> Iterator[tuple]:
+    """The simulate mode's reading stream (generated on the fly, as the producer does), cut at `count`."""
+    users = make_users(1000, seed)
+    profiles = [UserProfile(u.user_id, u.sex, 40.0, u.weight / (u.height / 100) ** 2, u.blood_type,
+                            u.address_country_code) for u in users]
+    generator = ReadingGenerator(profiles, make_activities(seed), seed)
+    return itertools.islice(generator.readings(END - 48 * 3600, END, sessions_per_hour=2000), count)
+
+
+def encode_ceiling(count: int) -> float:
+    """Generate and serialise, no broker: the most any producer of this stream could do."""
+    started = time.perf_counter()
+    n = 0
+    for reading in readings(count, seed=2):
+        encode(*reading)
+        n += 1
+    return n / (time.perf_counter() - started)
+
+
+def produce_rate(settings: Settings, topic: str, count: int, flush_each: bool = False) -> float:
+    """Generate, serialise and produce `count` readings (what `produce --mode simulate` does)."""
+    from confluent_kafka import Producer
+
+    producer = Producer({**settings.kafka.client_config(), **PRODUCER_TUNING})
+    stats = publish(producer, topic, readings(count, seed=2), flush_each=flush_each)
+    assert stats.delivered == count, stats
+    return stats.produced / stats.seconds
+
+
+def _consume_all(settings: Settings, topic: str, group: str, handle, finish=None) -> tuple[int, float]:
+    """Consume the whole topic, then `finish`; seconds from the first message until finished."""
+    from confluent_kafka import Consumer, KafkaError
+
+    consumer = Consumer({**settings.kafka.consumer_config(group), "enable.partition.eof": True})
+    consumer.subscribe([topic])
+    count, first, finished = 0, None, set()
+    try:
+        while len(finished) < 6:
+            for message in consumer.consume(num_messages=2000, timeout=0.5):
+                if message.error():
+                    if message.error().code() == KafkaError._PARTITION_EOF:
+                        finished.add(message.partition())
+                    continue
+                first = first or time.perf_counter()
+                handle(consumer, message)
+                count += 1
+        if finish is not None:
+            finish()
+        return count, time.perf_counter() - (first or time.perf_counter())
+    finally:
+        consumer.close()
+
+
+def bare_consume_rate(settings: Settings, topic: str) -> float:
+    count, seconds = _consume_all(settings, topic, f"bare-{uuid.uuid4().hex[:6]}", lambda c, m: m.value())
+    return count / seconds
+
+
+def sink_rate(settings: Settings, topic: str, bucket: str) -> float:
+    """The sink's own loop (`s3_sink.run`) over the whole topic.
+
+    Timed from its first message to its last record added, plus the final flush
+    (writes and commits of the last partial objects); the idle wait before that
+    final flush is not the sink's work and is left out.
+    """
+    from confluent_kafka import Consumer, TopicPartition
+
+    from producer.s3_sink import LakeWriter, run
+
+    s3 = settings.s3_client()
+    s3.create_bucket(Bucket=bucket)
+    consumer = Consumer({**settings.kafka.consumer_config(f"sink-{uuid.uuid4().hex[:6]}"),
+                         "enable.partition.eof": True})
+    marks: dict[str, float] = {}
+
+    def put(key: str, body: bytes) -> None:
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+    def commit(partition: int, offset: int) -> None:
+        consumer.commit(offsets=[TopicPartition(topic, partition, offset)], asynchronous=False)
+
+    writer = LakeWriter(topic, put, commit, background=True)
+    add_batch, flush_all = writer.add_batch, writer.flush_all
+
+    def timed_add_batch(*args) -> None:
+        marks.setdefault("first_message", time.perf_counter())
+        add_batch(*args)
+        marks["last_added"] = time.perf_counter()
+
+    def timed_flush_all() -> None:
+        started = time.perf_counter()
+        flush_all()
+        marks["final_flush"] = time.perf_counter() - started
+
+    writer.add_batch = timed_add_batch  # type: ignore[method-assign]
+    writer.flush_all = timed_flush_all  # type: ignore[method-assign]
+    try:
+        stats = run(consumer, writer, threading.Event(), until_idle_seconds=1.0)
+    finally:
+        consumer.close()
+    return stats.records / (marks["last_added"] - marks["first_message"] + marks["final_flush"])
+
+
+def peak_rss_mb(command: list[str], env: dict[str, str]) -> tuple[float, str]:
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    watcher = psutil.Process(process.pid)
+    peak = 0
+    while process.poll() is None:
+        try:
+            peak = max(peak, watcher.memory_info().rss)
+        except psutil.Error:
+            break
+        time.sleep(0.05)
+    output = process.stdout.read()
+    if process.returncode != 0:
+        raise RuntimeError(f"{command} failed:\n{output}")
+    return peak / 2**20, output.strip().splitlines()[-1]
+
+
+def sizes(data: list[tuple]) -> dict[str, float]:
+    """Bytes per event of one 10,000-event lake object in each encoding."""
+    import fastavro
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sample = data[:10_000]
+    lines = "\n".join(encode(*r) for r in sample).encode() + b"\n"
+    records = [{"event_id": r[0], "user_id": r[1], "heart_rate": r[2], "timestamp": r[3],
+                "meta": {"activity_id": r[4], "location": {"latitude": r[5], "longitude": r[6]}}} for r in sample]
+    schema = fastavro.parse_schema({
+        "type": "record", "name": "HeartRateEvent", "fields": [
+            {"name": "event_id", "type": "string"}, {"name": "user_id", "type": "int"},
+            {"name": "heart_rate", "type": "int"}, {"name": "timestamp", "type": "long"},
+            {"name": "meta", "type": {"type": "record", "name": "Meta", "fields": [
+                {"name": "activity_id", "type": "int"},
+                {"name": "location", "type": {"type": "record", "name": "Location", "fields": [
+                    {"name": "latitude", "type": "double"}, {"name": "longitude", "type": "double"}]}}]}}]})
+    schemaless = 0
+    for record in records:
+        buffer = io.BytesIO()
+        buffer.write(b"\x00" + struct.pack(">I", 1))  # Confluent wire format: magic byte + schema id
+        fastavro.schemaless_writer(buffer, schema, record)
+        schemaless += buffer.tell()
+    container = {}
+    for codec in ("null", "deflate"):
+        buffer = io.BytesIO()
+        fastavro.writer(buffer, schema, records, codec=codec)
+        container[codec] = buffer.tell()
+    table = pa.table({
+        "event_id": [r[0] for r in sample], "user_id": pa.array([r[1] for r in sample], pa.int32()),
+        "heart_rate": pa.array([r[2] for r in sample], pa.int16()), "timestamp": [r[3] for r in sample],
+        "activity_id": pa.array([r[4] for r in sample], pa.int32()),
+        "latitude": [r[5] for r in sample], "longitude": [r[6] for r in sample],
+    })
+    parquet = io.BytesIO()
+    pq.write_table(table, parquet, compression="zstd")
+    n = len(sample)
+    return {
+        "JSON": len(lines) / n,
+        "JSON gzip": len(gzip.compress(lines)) / n,
+        "Avro schemaless\n+ registry header": schemaless / n,
+        "Avro container": container["null"] / n,
+        "Avro container\ndeflate": container["deflate"] / n,
+        "Parquet zstd": parquet.tell() / n,
+    }
+
+
+def chart(byte_sizes: dict[str, float]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    CHART.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(8, 4))
+    bars = ax.bar(list(byte_sizes), list(byte_sizes.values()), color="#c0392b")
+    ax.bar_label(bars, fmt="%.1f")
+    ax.set_ylabel("bytes per event")
+    ax.set_title("One 10,000-event lake object, bytes per heart-rate event")
+    ax.tick_params(axis="x", labelsize=8)
+    fig.tight_layout()
+    fig.savefig(CHART, dpi=120)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=300_000, help="events for the producer and sink runs")
+    parser.add_argument("--flush-each-events", type=int, default=3_000, help="events for the flush-per-message run")
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    topic = f"bench-{uuid.uuid4().hex[:6]}"
+    ensure_topic(settings.kafka.client_config(), topic)
+    ceiling = encode_ceiling(args.events)
+    producer = produce_rate(settings, topic, args.events)
+    flush_each = produce_rate(settings, f"{topic}-flush", args.flush_each_events, flush_each=True)
+    bare = bare_consume_rate(settings, topic)
+    sink = sink_rate(settings, topic, f"{topic}-lake")
+
+    env = {**os.environ, "HRS_TOPIC": f"{topic}-rss", "HRS_LAKE_BUCKET": f"{topic}-lake"}
+    subprocess.run([sys.executable, "-m", "producer", "seed-oltp"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    producer_mb, _ = peak_rss_mb([sys.executable, "-m", "producer", "produce", "--hours", "6",
+                                  "--sessions-per-user-hour", "0.25"], env)
+    sink_mb, _ = peak_rss_mb([sys.executable, "-m", "producer", "sink", "--until-idle", "2"], env)
+
+    print(f"events: {args.events:,} (flush-per-message run: {args.flush_each_events:,})")
+    print(f"encode-only ceiling        {ceiling:>12,.0f} events/s")
+    print(f"producer (simulate mode)   {producer:>12,.0f} events/s   {producer / ceiling:5.0%} of the ceiling")
+    print(f"flush after every message  {flush_each:>12,.0f} events/s   "
+          f"producer is {producer / flush_each:,.0f}x faster")
+    print(f"bare consume               {bare:>12,.0f} events/s")
+    print(f"sink to S3                 {sink:>12,.0f} events/s   {sink / bare:5.0%} of bare consume")
+    print(f"peak memory: producer {producer_mb:.0f} MiB, sink {sink_mb:.0f} MiB")
+    byte_sizes = sizes(list(readings(10_000)))
+    for name, value in byte_sizes.items():
+        label = name.replace("\n", " ")
+        print(f"{label:<36} {value:7.1f} bytes/event  {value / byte_sizes['JSON']:5.0%} of JSON")
+    chart(byte_sizes)
+    print(f"chart: {CHART.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
