@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements.lock)
 SERVICES = $(PY) -m include.embedded
 
-.PHONY: help install lock up down status env test lint unit integration demo clean bench-stream
+.PHONY: help install lock up down status env test lint unit integration demo clean bench-stream bench-load
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,3 +61,6 @@ clean: down ## stop services and delete .local (all local data)
 
 bench-stream: up ## producer, sink and encoding benchmarks (bench/stream_bench.py)
 	$(PY) bench/stream_bench.py
+
+bench-load: up ## embedded S3 loader throughput, 10k to 1M lines (bench/load_bench.py)
+	$(PY) bench/load_bench.py

@@ -124,15 +124,34 @@ def parse(raw: bytes | str) -> HeartRateEvent:
 
 
 # Exactly the bytes `encode` writes: a line that matches is valid JSON in the typed form.
+# Groups: event_id, user_id, heart_rate, timestamp, meta (its JSON text), activity_id, latitude, longitude.
 _NUMBER = rb"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
-_TYPED_LINE = re.compile(
-    rb'\{"event_id":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}","user_id":\d{1,10},'
-    rb'"heart_rate":\d{1,3},"timestamp":(\d{1,10}),"meta":\{"activity_id":\d{1,5},"location":\{"latitude":'
-    + _NUMBER + rb',"longitude":' + _NUMBER + rb"\}\}\}"
+_TYPED_PATTERN = (
+    rb'\{"event_id":"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})","user_id":(\d{1,10}),'
+    rb'"heart_rate":(\d{1,3}),"timestamp":(\d{1,10}),"meta":(\{"activity_id":(\d{1,5}),"location":\{"latitude":('
+    + _NUMBER + rb'),"longitude":(' + _NUMBER + rb")\}\})\}"
 )
+_TYPED_LINE = re.compile(_TYPED_PATTERN)
+_TYPED_LINES = re.compile(rb"^" + _TYPED_PATTERN + rb"$", re.MULTILINE)
+_TYPED_FIELDS = ("user_id", "heart_rate", "timestamp", "activity_id", "latitude", "longitude")
+_TYPED_GROUPS = (2, 3, 4, 6, 7, 8)
 
 
-_TYPED_LINES = re.compile(rb"^" + _TYPED_LINE.pattern + rb"$", re.MULTILINE)
+def match_typed(line: bytes) -> re.Match[bytes] | None:
+    """The fields of a line in the exact form `encode` writes (fast: no JSON parse), else None."""
+    return _TYPED_LINE.fullmatch(line)
+
+
+def typed_error(match: re.Match[bytes]) -> str | None:
+    """What `from_dict` would object to in a typed line (ranges only: its shape is already right)."""
+    limits = _limits()
+    for name, group in zip(_TYPED_FIELDS, _TYPED_GROUPS, strict=True):
+        value = float(match[group])
+        low, high = limits[name]
+        if not low <= value <= high:
+            shown = int(value) if value.is_integer() else value
+            return f"{name}={shown} is out of range [{low}, {high}]"
+    return None
 
 
 def typed_lines_timestamps(values: list[bytes]) -> list[int] | None:
@@ -144,7 +163,7 @@ def typed_lines_timestamps(values: list[bytes]) -> list[int] | None:
     joined = b"\n".join(values)
     if joined.count(b"\n") != len(values) - 1:
         return None  # some message spans lines: not the typed form
-    stamps = [int(stamp) for stamp in _TYPED_LINES.findall(joined)]
+    stamps = [int(groups[3]) for groups in _TYPED_LINES.findall(joined)]
     if len(stamps) != len(values):
         return None
     low, high = _limits()["timestamp"]
@@ -154,15 +173,11 @@ def typed_lines_timestamps(values: list[bytes]) -> list[int] | None:
 
 
 def typed_line_timestamp(value: bytes) -> int | None:
-    """The event time of a message in the exact form `encode` writes, else None.
-
-    ~1 us instead of ~3 us for `json.loads`: the sink's fast path. Anything else
-    (the original string form, other spacing, bad input) takes the full parse.
-    """
+    """The event time of a message in the exact form `encode` writes, else None (~1 us, vs ~3 us to parse)."""
     match = _TYPED_LINE.fullmatch(value)
     if match is None:
         return None
-    timestamp = int(match[1])
+    timestamp = int(match[4])
     low, high = _limits()["timestamp"]
     return timestamp if low <= timestamp <= high else None
 

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from include.oltp_connection import OltpError, connect
 from producer.synthetic import USER_COLUMNS, Activity, User
+
+__all__ = ["OltpError", "connect"]  # re-exported: the producer's commands use them from here
 
 if TYPE_CHECKING:
     import psycopg
 
 SCHEMA_SQL = Path(__file__).with_name("sql") / "oltp_schema.sql"
-CONNECT_TIMEOUT_SECONDS = 10
 
 # The original generator's CSV header, in its order, mapped to our columns.
 ORIGINAL_CSV_COLUMNS = {
@@ -35,24 +36,6 @@ ORIGINAL_CSV_COLUMNS = {
     "address_country_code": "address_country_code",
     "address_country_name": "address_country_name",
 }
-
-
-class OltpError(RuntimeError):
-    """The OLTP database cannot be reached or holds unexpected data."""
-
-
-def connect(dsn: str, autocommit: bool = True) -> psycopg.Connection:
-    import psycopg
-
-    try:
-        return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT_SECONDS)
-    except psycopg.OperationalError as error:
-        where = re.sub(r"//[^@/]*@", "//", dsn)  # never print a password
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise OltpError(
-            f"cannot connect to the OLTP database at {where} within {CONNECT_TIMEOUT_SECONDS} s ({first_line}). "
-            "Check OLTP_DSN, or start the local services with `make up`."
-        ) from None
 
 
 def split_statements(script: str) -> list[str]:

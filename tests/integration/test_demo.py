@@ -25,5 +25,8 @@ def test_demo_runs_the_stream_and_lists_missing_stages(embedded: EmbeddedLayout)
     landed = next(line for line in out.splitlines() if "dead letters in" in line)
     assert produced > 0
     assert landed.split()[1] == f"{produced:,}", "the sink landed a different number of events than produced"
+    loaded = next(line for line in out.splitlines() if line.startswith("  lake: "))
+    assert f"{produced:,} rows" in loaded, "the loader took a different number of lines than produced"
+    assert "snapshot rows" in out
     assert "not built yet" in out
     assert "(issue 7)" in out

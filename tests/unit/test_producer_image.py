@@ -22,7 +22,7 @@ DOCKERFILE = PROJECT_ROOT / "producer" / "Dockerfile"
 
 
 def _replay_copies(target: Path) -> None:
-    for line in DOCKERFILE.read_text().splitlines():
+    for line in DOCKERFILE.read_text().replace("\\\n", " ").splitlines():
         if not line.startswith("COPY "):
             continue
         *sources, destination = line.split()[1:]

@@ -1,0 +1,5 @@
+import sys
+
+from include.loaders.cli import main
+
+sys.exit(main())

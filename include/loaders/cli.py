@@ -1,0 +1,46 @@
+"""`python -m include.loaders {lake,cdc,all}`: run the embedded loaders once (local mode).
+
+Connections and paths come from the environment, as everywhere (`make env`).
+Errors a user can cause print one line and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from include.loaders import cdc, lake_files
+from include.oltp_connection import OltpError
+from include.settings import Settings, SettingsError
+from include.warehouse import WarehouseBusy
+
+
+def load_lake(settings: Settings) -> lake_files.LoadResult:
+    return lake_files.load(settings.s3_client(), settings.lake_bucket, settings.kafka.topic,
+                           settings.warehouse_path)
+
+
+def load_cdc(settings: Settings, slot: str = cdc.SLOT) -> cdc.CdcResult:
+    return cdc.load(settings.oltp_dsn, settings.warehouse_path, slot=slot)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m include.loaders",
+        description="Load the S3 lake (lake) and the OLTP change log (cdc) into the warehouse's raw schema, "
+                    "as Airbyte does in production.",
+    )
+    parser.add_argument("what", choices=("lake", "cdc", "all"), help="which loader to run")
+    parser.add_argument("--slot", default=cdc.SLOT, help=f"replication slot for cdc (default {cdc.SLOT})")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.what in ("lake", "all"):
+            print(f"lake: {load_lake(settings)}", flush=True)
+        if args.what in ("cdc", "all"):
+            print(f"cdc: {load_cdc(settings, args.slot)}", flush=True)
+    except (SettingsError, OltpError, cdc.CdcError, WarehouseBusy) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,91 @@
+"""The warehouse's `raw` schema: the tables Airbyte writes, which the embedded loaders write too.
+
+One home for the raw contract: the loaders create these tables from here and a
+test checks that the dbt sources declare exactly these columns. Types are
+DuckDB's; Snowflake's Airbyte destination gives the equivalent (VARCHAR,
+NUMBER, TIMESTAMP_TZ, VARIANT).
+
+Event fields land as text, exactly as they appeared in the line (numbers or
+numeric strings), and `meta` as JSON: the S3 source is configured to emit
+records that do not match the schema, and dbt staging types them once.
+"""
+
+from __future__ import annotations
+
+SCHEMA = "raw"
+
+AIRBYTE_COLUMNS = {
+    "_airbyte_raw_id": "VARCHAR",
+    "_airbyte_extracted_at": "TIMESTAMPTZ",
+    "_airbyte_meta": "JSON",
+}
+FILE_COLUMNS = {
+    "_ab_source_file_url": "VARCHAR",
+    "_ab_source_file_last_modified": "TIMESTAMPTZ",
+}
+CDC_COLUMNS = {
+    "_ab_cdc_lsn": "BIGINT",
+    "_ab_cdc_updated_at": "TIMESTAMPTZ",
+    "_ab_cdc_deleted_at": "TIMESTAMPTZ",
+}
+EVENT_COLUMNS = {
+    "event_id": "VARCHAR",
+    "user_id": "VARCHAR",
+    "heart_rate": "VARCHAR",
+    "timestamp": "VARCHAR",
+    "meta": "JSON",
+}
+USER_COLUMNS = {
+    "user_id": "BIGINT",
+    "first_name": "VARCHAR",
+    "last_name": "VARCHAR",
+    "date_of_birth": "BIGINT",
+    "sex": "VARCHAR",
+    "height": "DOUBLE",
+    "weight": "DOUBLE",
+    "blood_type": "VARCHAR",
+    "race": "VARCHAR",
+    "origin_country_code": "VARCHAR",
+    "origin_country_name": "VARCHAR",
+    "address": "VARCHAR",
+    "address_country_code": "VARCHAR",
+    "address_country_name": "VARCHAR",
+    "last_update": "TIMESTAMPTZ",
+}
+ACTIVITY_COLUMNS = {
+    "activity_id": "BIGINT",
+    "activity_name": "VARCHAR",
+    "last_update": "TIMESTAMPTZ",
+}
+REJECT_COLUMNS = {
+    "_ab_source_file_url": "VARCHAR",
+    "_ab_source_file_last_modified": "TIMESTAMPTZ",
+    "line_number": "BIGINT",
+    "error": "VARCHAR",
+    "raw_text": "VARCHAR",
+    "_airbyte_extracted_at": "TIMESTAMPTZ",
+}
+
+TABLES: dict[str, dict[str, str]] = {
+    "heart_rate_stream": {**AIRBYTE_COLUMNS, **FILE_COLUMNS, **EVENT_COLUMNS},
+    "heart_rate_stream_rejects": REJECT_COLUMNS,
+    "users": {**AIRBYTE_COLUMNS, **CDC_COLUMNS, **USER_COLUMNS},
+    "activities": {**AIRBYTE_COLUMNS, **CDC_COLUMNS, **ACTIVITY_COLUMNS},
+}
+CDC_TABLES = {"users": USER_COLUMNS, "activities": ACTIVITY_COLUMNS}
+
+# Where the embedded loaders keep their cursors, in the same database as the rows
+# so that rows and cursor commit together.
+STATE_TABLE = "_loader_state"
+
+
+def create_statements() -> list[str]:
+    statements = [f"create schema if not exists {SCHEMA}"]
+    for table, columns in TABLES.items():
+        body = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
+        statements.append(f"create table if not exists {SCHEMA}.{table} ({body})")
+    statements.append(
+        f"create table if not exists {SCHEMA}.{STATE_TABLE} (stream VARCHAR primary key, state JSON not null, "
+        "updated_at TIMESTAMPTZ not null)"
+    )
+    return statements
