@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from include.loaders.pgoutput import Begin, Commit, Decoder, RowChange, int_to_lsn, lsn_to_int
-from include.loaders.state import ensure_raw_schema, read_state, save_state
-from include.raw_schema import CDC_TABLES, SCHEMA, TABLES
+from include.loaders.raw_tables import append_columns, empty_columns, ensure_raw_schema
+from include.loaders.state import read_state, save_state
+from include.raw_schema import CDC_TABLES, TABLES
 from include.warehouse import writer
 
 if TYPE_CHECKING:
@@ -82,10 +83,6 @@ class CdcResult:
                 f"in {self.seconds:.1f} s")
 
 
-def _empty_columns(table: str) -> dict[str, list]:
-    return {column: [] for column in TABLES[table]}
-
-
 def _append(columns: dict[str, list], table: str, values: dict[str, Any], lsn: int, updated_at: datetime,
             deleted_at: datetime | None, extracted_at: datetime, meta: str) -> None:
     row = {
@@ -99,29 +96,6 @@ def _append(columns: dict[str, list], table: str, values: dict[str, Any], lsn: i
     }
     for column in TABLES[table]:
         columns[column].append(row[column])
-
-
-def _insert(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list]) -> int:
-    import pyarrow as pa
-
-    count = len(columns["_airbyte_raw_id"])
-    if count:
-        arrays = {name: pa.array(values, type=_arrow_type(TABLES[table][name])) for name, values in columns.items()}
-        conn.register("_cdc_batch", pa.table(arrays))
-        try:
-            conn.execute(f"insert into {SCHEMA}.{table} by name select * from _cdc_batch")  # noqa: S608 - table names are constants
-        finally:
-            conn.unregister("_cdc_batch")
-    return count
-
-
-def _arrow_type(duckdb_type: str) -> Any:
-    import pyarrow as pa
-
-    return {
-        "VARCHAR": pa.string(), "JSON": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
-        "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
-    }[duckdb_type]
 
 
 def _check_slot(pg: psycopg.Connection, slot: str, publication: str) -> None:
@@ -145,7 +119,7 @@ def _initial_snapshot(pg: psycopg.Connection, wh: duckdb.DuckDBPyConnection, res
             "select pg_current_snapshot()::text, pg_current_wal_lsn()::text, now()").fetchone()
         batches = {}
         for table, columns in CDC_TABLES.items():
-            batch = _empty_columns(table)
+            batch = empty_columns(table)
             cursor = pg.execute(f"select {', '.join(columns)} from public.{table}")  # noqa: S608 - fixed names
             for row in cursor:
                 values = dict(zip(columns, row, strict=True))
@@ -153,7 +127,7 @@ def _initial_snapshot(pg: psycopg.Connection, wh: duckdb.DuckDBPyConnection, res
                 _append(batch, table, values, lsn_to_int(lsn_text), taken_at, None, extracted_at, meta)
             batches[table] = batch
     for table, batch in batches.items():
-        count = _insert(wh, table, batch)
+        count = append_columns(wh, table, batch)
         result.snapshot_rows += count
         result.per_table[table] = result.per_table.get(table, 0) + count
     return {"lsn": 0, "snapshot": snapshot_text, "snapshot_lsn": lsn_to_int(lsn_text), "sync_id": 1}
@@ -198,7 +172,7 @@ def load(oltp_dsn: str, warehouse_path: Path, slot: str = SLOT, publication: str
             if not messages:
                 break
             extracted_at = datetime.now(tz=UTC)
-            batches = {table: _empty_columns(table) for table in CDC_TABLES}
+            batches = {table: empty_columns(table) for table in CDC_TABLES}
             pending: list[tuple[int, RowChange]] = []
             begin: Begin | None = None
             last_commit_lsn, last_end_lsn = state["lsn"], None
@@ -223,7 +197,7 @@ def load(oltp_dsn: str, warehouse_path: Path, slot: str = SLOT, publication: str
             wh.begin()
             try:
                 for table, batch in batches.items():
-                    count = _insert(wh, table, batch)
+                    count = append_columns(wh, table, batch)
                     result.change_rows += count
                     result.per_table[table] = result.per_table.get(table, 0) + count
                 state = {**state, "lsn": last_commit_lsn, "sync_id": sync_id}

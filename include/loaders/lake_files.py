@@ -25,14 +25,16 @@ from typing import TYPE_CHECKING, Any
 
 from include.heart_rate_event import EventError, from_dict, match_typed, typed_error
 from include.lake_layout import TOPICS_PREFIX
-from include.loaders.state import ensure_raw_schema, read_state, save_state
-from include.raw_schema import REJECT_COLUMNS, SCHEMA, TABLES
+from include.loaders.raw_tables import append_columns, empty_columns, ensure_raw_schema
+from include.loaders.state import read_state, save_state
+from include.raw_schema import REJECT_COLUMNS, TABLES
 from include.warehouse import writer
 
 if TYPE_CHECKING:
-    import duckdb
+    pass
 
 STREAM = "heart_rate_stream"
+REJECTS = "heart_rate_stream_rejects"
 BATCH_BYTES = 64 * 2**20
 DOWNLOAD_THREADS = 4
 
@@ -169,19 +171,6 @@ def parse_file(body: bytes, file: LakeFile, extracted_at: datetime, sync_id: int
             column.append(value)
 
 
-def _insert(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list]) -> int:
-    import pyarrow as pa
-
-    count = len(next(iter(columns.values())))
-    if count:
-        conn.register("_load_batch", pa.table({name: pa.array(values) for name, values in columns.items()}))
-        try:
-            conn.execute(f"insert into {SCHEMA}.{table} by name select * from _load_batch")  # noqa: S608 - table names are constants
-        finally:
-            conn.unregister("_load_batch")
-    return count
-
-
 def _batches(files: list[LakeFile]) -> Iterator[list[LakeFile]]:
     batch: list[LakeFile] = []
     size = 0
@@ -215,16 +204,15 @@ def load(s3: Any, bucket: str, topic: str, warehouse_path: Path,
         with ThreadPoolExecutor(DOWNLOAD_THREADS) as pool:
             for batch in _batches(new):
                 extracted_at = datetime.now(tz=UTC)
-                rows: dict[str, list] = {column: [] for column in TABLES[STREAM]}
-                rejects: dict[str, list] = {column: [] for column in REJECT_COLUMNS}
+                rows, rejects = empty_columns(STREAM), empty_columns(REJECTS)
                 raw_ids = RawIds()
                 for file, body in zip(batch, pool.map(download, batch), strict=True):
                     parse_file(body, file, extracted_at, sync_id, rows, rejects, raw_ids)
                     cursor.advance(file)
                 conn.begin()
                 try:
-                    result.rows += _insert(conn, STREAM, rows)
-                    result.rejects += _insert(conn, "heart_rate_stream_rejects", rejects)
+                    result.rows += append_columns(conn, STREAM, rows)
+                    result.rejects += append_columns(conn, REJECTS, rejects)
                     save_state(conn, STREAM, {**cursor.to_state(), "sync_id": sync_id})
                     conn.commit()
                 except BaseException:

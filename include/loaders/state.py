@@ -10,15 +10,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from include.raw_schema import SCHEMA, STATE_TABLE, create_statements
+from include.raw_schema import SCHEMA, STATE_TABLE
 
 if TYPE_CHECKING:
     import duckdb
-
-
-def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    for statement in create_statements():
-        conn.execute(statement)
 
 
 def read_state(conn: duckdb.DuckDBPyConnection, stream: str) -> dict[str, Any] | None:
