@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from include.heart_rate_event import EventError, from_dict, match_typed, typed_error
 from include.lake_layout import TOPICS_PREFIX
@@ -29,9 +29,6 @@ from include.loaders.raw_tables import append_columns, empty_columns, ensure_raw
 from include.loaders.state import read_state, save_state
 from include.raw_schema import REJECT_COLUMNS, TABLES
 from include.warehouse import writer
-
-if TYPE_CHECKING:
-    pass
 
 STREAM = "heart_rate_stream"
 REJECTS = "heart_rate_stream_rejects"

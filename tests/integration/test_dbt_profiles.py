@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from include.embedded.layout import PROJECT_ROOT, EmbeddedLayout
+from include.embedded.layout import EmbeddedLayout
+from tests.integration.dbt_helpers import run_dbt
 
 pytestmark = pytest.mark.integration
 
 
 
-def _dbt(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    dbt = Path(sys.executable).with_name("dbt")
-    return subprocess.run(
-        [str(dbt), *args, "--project-dir", "dbt", "--profiles-dir", "dbt"],
-        cwd=PROJECT_ROOT, env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
-        capture_output=True, text=True, timeout=300, check=False,
-    )
-
-
 def test_local_target_connects_to_the_embedded_warehouse(embedded: EmbeddedLayout) -> None:
-    result = _dbt("debug", "--target", "local")
+    result = run_dbt("debug", "--target", "local")
     assert result.returncode == 0, result.stdout[-2000:]
     assert f"path: {embedded.warehouse_path}" in result.stdout
     assert "All checks passed!" in result.stdout
 
 
 def test_prod_target_renders_for_snowflake_without_an_account(tmp_path: Path) -> None:
-    result = _dbt("parse", "--target", "prod", "--target-path", str(tmp_path / "target"),
+    result = run_dbt("parse", "--target", "prod", "--target-path", str(tmp_path / "target"),
                   SNOWFLAKE_ACCOUNT="example-account", SNOWFLAKE_USER="example-user")
     assert result.returncode == 0, result.stdout[-2000:]
     assert "Registered adapter: snowflake" in result.stdout

@@ -17,6 +17,7 @@ from include.heart_rate_event import encode
 from include.lake_layout import object_key
 from include.loaders import lake_files
 from include.settings import Settings
+from tests.integration.dbt_helpers import run_dbt
 from tests.integration.stream_fixtures import Stream
 
 pytestmark = pytest.mark.integration
@@ -77,9 +78,10 @@ def test_a_replayed_object_is_read_again_but_adds_no_new_event(stream: Stream, t
     replay = _load(stream, warehouse)
     assert replay.rows == 400  # Airbyte's semantics: a modified file is read again
     assert _count(warehouse, "select count(distinct event_id) from raw.heart_rate_stream") == 400
-    # The repeated rows are the same events, so dedup on event_id in staging restores one row each.
-    assert _count(warehouse, "select count(*) from (select event_id from raw.heart_rate_stream "
-                             "group by event_id having count(distinct heart_rate || timestamp) > 1)") == 0
+    # Staging keeps one row per event, whichever copy was loaded.
+    build = run_dbt("build", "--select", "stg_heart_rates", warehouse=warehouse)
+    assert build.returncode == 0, build.stdout[-3000:]
+    assert _count(warehouse, "select count(*) from staging.stg_heart_rates") == 400
 
 
 def test_malformed_lines_go_to_rejects_with_line_numbers(stream: Stream, tmp_path: Path) -> None:
@@ -87,10 +89,10 @@ def test_malformed_lines_go_to_rejects_with_line_numbers(stream: Stream, tmp_pat
     original = (b'{"user_id": "10001", "heart_rate": "77", "timestamp": "%d", '
                 b'"meta": {"activity_id": "20001", "location": {"latitude": "1.5", "longitude": "2.5"}}}' % HOUR)
     body = _lines(0, 2) + b"{broken json\n" + original + b"\n" + b"[1, 2]\n" + _lines(2, 1).replace(
-        b'"heart_rate":62', b'"heart_rate":400')
+        b'"heart_rate":62', b'"heart_rate":400') + original + b"\n"
     key = _put(stream, 0, 0, body)
     result = _load(stream, warehouse)
-    assert (result.rows, result.rejects) == (4, 2)
+    assert (result.rows, result.rejects) == (5, 2)
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         rejects = conn.execute("select _ab_source_file_url, line_number, raw_text from "
                                "raw.heart_rate_stream_rejects order by line_number").fetchall()
@@ -99,6 +101,15 @@ def test_malformed_lines_go_to_rejects_with_line_numbers(stream: Stream, tmp_pat
                             "from raw.heart_rate_stream order by _airbyte_raw_id").fetchall()
     assert ("77", str(HOUR), None) in kept  # the original string form, kept as its text
     assert ("400", str(HOUR + 2), "heart_rate=400 is out of range [20, 250]") in kept
+
+    build = run_dbt("build", "--select", "stg_heart_rates", warehouse=warehouse)
+    assert build.returncode == 0, build.stdout[-3000:]
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        staged = conn.execute("select heart_rate, has_source_event_id, is_valid_heart_rate, is_valid "
+                              "from staging.stg_heart_rates order by event_at, heart_rate").fetchall()
+    # The original line twice is one reading (deduplicated on its content); the 400 bpm one is flagged, kept.
+    assert staged == [(60, True, True, True), (77, False, True, True), (61, True, True, True),
+                      (400, True, False, False)]
 
 
 def test_loader_killed_before_its_commit_loses_and_repeats_nothing(stream: Stream, tmp_path: Path) -> None:
