@@ -17,13 +17,7 @@ renamed as (
         activity_name,
 
         -- change log
-        _ab_cdc_lsn as change_lsn,
-        _ab_cdc_updated_at as changed_at,
-        _ab_cdc_deleted_at as deleted_at,
-        _ab_cdc_deleted_at is not null as is_deletion,
-        last_update as source_updated_at,
-        _airbyte_extracted_at as loaded_at,
-        row_number() over (partition by activity_id, _ab_cdc_lsn order by _airbyte_extracted_at) as copy_number
+        {{ cdc_columns('activity_id') }}
 
     from source
 

@@ -29,13 +29,7 @@ renamed as (
         address_country_name,
 
         -- change log
-        _ab_cdc_lsn as change_lsn,
-        _ab_cdc_updated_at as changed_at,
-        _ab_cdc_deleted_at as deleted_at,
-        _ab_cdc_deleted_at is not null as is_deletion,
-        last_update as source_updated_at,
-        _airbyte_extracted_at as loaded_at,
-        row_number() over (partition by user_id, _ab_cdc_lsn order by _airbyte_extracted_at) as copy_number
+        {{ cdc_columns('user_id') }}
 
     from source
 
