@@ -112,18 +112,22 @@ class ReadingGenerator:
         """Session starts in [start, end) in time order, thinned by the local time of day."""
         rng = random.Random(self.seed * 1_000_003 + start)
         candidate_rate = sessions_per_hour / 3600 / _MEAN_DAILY_ACTIVITY
+        busy_until: dict[int, float] = {}  # nobody does two workouts at once
         t = float(start)
         while True:
             t += rng.expovariate(candidate_rate)
             if t >= end:
                 return
             user = rng.choice(self.users)
+            if busy_until.get(user.user_id, 0.0) > t:
+                continue
             lat, lon = self._location(rng, user.country_code)
             local_hour = truth.local_solar_hour(int(t) // 3600 % 24, lon)
             if rng.random() >= truth.DAILY_ACTIVITY[local_hour]:
                 continue
-            yield Session(int(t), user, self._pick_activity(rng, local_hour), lat, lon,
-                          rng.uniform(*truth.SESSION_MINUTES), rng.getrandbits(63))
+            minutes = rng.uniform(*truth.SESSION_MINUTES)
+            busy_until[user.user_id] = t + minutes * 60
+            yield Session(int(t), user, self._pick_activity(rng, local_hour), lat, lon, minutes, rng.getrandbits(63))
 
     def _location(self, rng: random.Random, country_code: str) -> tuple[float, float]:
         place = self.fake.local_latlng(country_code=country_code)

@@ -1,0 +1,6 @@
+{{ config(materialized='table') }}
+
+{{ scd2_from_cdc('stg_users', 'user_id', [
+    'first_name', 'last_name', 'birth_date', 'sex', 'height_cm', 'weight_kg', 'blood_type', 'race',
+    'origin_country_code', 'origin_country_name', 'address', 'address_country_code', 'address_country_name'
+]) }}

@@ -1,0 +1,12 @@
+{#- Question 3: seasonal variation of heart rate across demographics, seasons by the reading's hemisphere. -#}
+select
+    hemisphere,
+    season,
+    sex,
+    age_band,
+    region,
+    count(*) as readings,
+    count(distinct user_id) as users,
+    avg(heart_rate) as mean_heart_rate
+from {{ ref('int_readings_described') }}
+group by hemisphere, season, sex, age_band, region
