@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import boto3
+import psycopg
 import pytest
 
 from include.embedded.layout import PROJECT_ROOT, EmbeddedLayout
@@ -84,3 +85,38 @@ def stream(embedded: EmbeddedLayout) -> Iterator[Stream]:
     name = f"hr-{uuid.uuid4().hex[:8]}"
     boto3.client("s3").create_bucket(Bucket=name)
     yield Stream(topic=name, bucket=name, group=f"sink-{name}")
+
+
+def create_oltp_database(layout: EmbeddedLayout, users: int, seed: int = 1) -> tuple[str, str]:
+    """A fresh OLTP database with the shipped schema, `users` users and a private pgoutput slot.
+
+    airbyte_slot is cluster-wide and belongs to the session's OLTP, so this database
+    gets a slot of its own, created after the seed (the loader's snapshot covers the seed).
+    """
+    name = f"oltp_{uuid.uuid4().hex[:8]}"
+    slot = f"slot_{name}"
+    with psycopg.connect(layout.oltp_dsn("postgres"), autocommit=True) as admin:
+        admin.execute(f'create database "{name}"')
+    dsn = layout.oltp_dsn(name)
+    with oltp.connect(dsn) as conn:
+        oltp.apply_schema(conn)
+        conn.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots "
+                     "where slot_name = 'airbyte_slot' and database = current_database()")
+        oltp.insert_activities(conn, make_activities(seed))
+        oltp.insert_users(conn, make_users(users, seed))
+        conn.execute("select pg_create_logical_replication_slot(%s, 'pgoutput')", (slot,))
+    return dsn, slot
+
+
+def drop_oltp_database(layout: EmbeddedLayout, dsn: str, slot: str) -> None:
+    with psycopg.connect(layout.oltp_dsn("postgres"), autocommit=True) as admin:
+        admin.execute("select pg_drop_replication_slot(%s)", (slot,))
+        admin.execute(f'drop database "{dsn.rsplit("/", 1)[1]}"')
+
+
+@pytest.fixture()
+def oltp_db(embedded: EmbeddedLayout, seeded_oltp: str) -> Iterator[tuple[str, str]]:
+    """(dsn, slot) of a fresh OLTP database with 20 users."""
+    dsn, slot = create_oltp_database(embedded, users=20)
+    yield dsn, slot
+    drop_oltp_database(embedded, dsn, slot)

@@ -6,42 +6,16 @@ import os
 import subprocess
 import sys
 import textwrap
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-import psycopg
 import pytest
 
-from include.embedded.layout import PROJECT_ROOT, EmbeddedLayout
+from include.embedded.layout import PROJECT_ROOT
 from include.loaders import cdc
 from producer import oltp
-from producer.synthetic import make_activities, make_users
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture()
-def oltp_db(embedded: EmbeddedLayout) -> Iterator[tuple[str, str]]:
-    """A fresh OLTP database with the shipped schema, 20 users and a private pgoutput slot."""
-    name = f"cdc_{uuid.uuid4().hex[:8]}"
-    slot = f"slot_{name}"
-    with psycopg.connect(embedded.oltp_dsn("postgres"), autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    dsn = embedded.oltp_dsn(name)
-    with oltp.connect(dsn) as conn:
-        oltp.apply_schema(conn)
-        # airbyte_slot is cluster-wide and belongs to the session's OLTP: use a slot of our own here.
-        conn.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots "
-                     "where slot_name = 'airbyte_slot' and database = current_database()")
-        conn.execute("select pg_create_logical_replication_slot(%s, 'pgoutput')", (slot,))
-        oltp.insert_activities(conn, make_activities(1))
-        oltp.insert_users(conn, make_users(20, 1))
-    yield dsn, slot
-    with psycopg.connect(embedded.oltp_dsn("postgres"), autocommit=True) as admin:
-        admin.execute("select pg_drop_replication_slot(%s)", (slot,))
-        admin.execute(f'drop database "{name}"')
 
 
 def _raw(warehouse: Path, sql: str) -> list[tuple]:
