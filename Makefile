@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements.lock)
 SERVICES = $(PY) -m include.embedded
 
-.PHONY: help install lock up down status env test lint unit integration demo clean bench-stream bench-load
+.PHONY: help install lock up down status env test lint unit integration demo clean bench-stream bench-load bench-warehouse
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,3 +64,6 @@ bench-stream: up ## producer, sink and encoding benchmarks (bench/stream_bench.p
 
 bench-load: up ## embedded S3 loader throughput, 10k to 1M lines (bench/load_bench.py)
 	$(PY) bench/load_bench.py
+
+bench-warehouse: up ## hourly dbt run cost at 1x and 10x history, and a full rebuild (bench/warehouse_bench.py)
+	$(PY) bench/warehouse_bench.py

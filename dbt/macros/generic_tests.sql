@@ -14,7 +14,9 @@ where {{ column_name }} is not null and not ({{ column_name }} like '{{ pattern 
 
 {#- The relation has exactly these columns (names, case-insensitive, any order). -#}
 {% test has_exactly_columns(model, columns) %}
-{%- set actual = adapter.get_columns_in_relation(model) | map(attribute='name') | map('lower') | list -%}
+{%- set relation = adapter.get_relation(model.database, model.schema, model.identifier) -%}
+{%- set actual = (adapter.get_columns_in_relation(relation) if relation else []) | map(attribute='name')
+                 | map('lower') | list -%}
 {%- set expected = columns | map('lower') | list -%}
 {%- set missing = expected | reject('in', actual) | list -%}
 {%- set unexpected = actual | reject('in', expected) | list -%}

@@ -28,5 +28,7 @@ def test_demo_runs_the_stream_and_lists_missing_stages(embedded: EmbeddedLayout)
     loaded = next(line for line in out.splitlines() if line.startswith("  lake: "))
     assert f"{produced:,} rows" in loaded, "the loader took a different number of lines than produced"
     assert "snapshot rows" in out
+    assert "serving.heart_rate_by_activity_and_sex: " in out
+    assert "Done. PASS=" in out and "ERROR=0" in out
     assert "not built yet" in out
     assert "(issue 7)" in out
