@@ -90,6 +90,11 @@ def test_scripted_user_history_gives_exact_versions_and_as_of_joins(
     assert [row[0] for row in _query(warehouse, "select user_key from core.dim_users where user_id = 99001 "
                                                 "order by valid_from")] == [k1, k2, k3]
 
+    docs = run_dbt("docs", "generate", "--target-path", str(tmp_path / "docs"), warehouse=warehouse)
+    assert docs.returncode == 0, docs.stdout[-3000:]
+    catalog = (tmp_path / "docs" / "catalog.json").read_text()
+    assert "dim_users" in catalog and "heart_rate_by_activity_and_sex" in catalog
+
 
 HOUR_HASH = ("select count(*), md5(string_agg(event_id || '|' || heart_rate || '|' || coalesce(user_key, '-'), ',' "
              "order by event_id)) from core.fct_heart_rates where event_hour = cast(? as timestamptz)")
@@ -109,7 +114,7 @@ def test_rerunning_an_interval_is_identical_and_late_rows_land_in_their_hour(
 
     def run_interval(start: datetime) -> None:
         end = start + timedelta(hours=1)
-        result = run_dbt("run", "--select", "fct_heart_rates", "--vars",
+        result = run_dbt("run", "--select", "+fct_heart_rates", "--vars",
                          f"{{interval_start: '{start.isoformat()}', interval_end: '{end.isoformat()}'}}",
                          warehouse=warehouse)
         assert result.returncode == 0, result.stdout[-4000:]

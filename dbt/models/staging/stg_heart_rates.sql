@@ -1,14 +1,24 @@
 {#-
     One row per reading: typed once, meta flattened, deduplicated.
     Dedup key: event_id, or for original-format lines (no event_id) a hash of the
-    reading's content. A replayed lake object repeats its events; the first copy
-    loaded is kept. Invalid readings are kept and flagged, never dropped.
+    reading's content. Invalid readings are kept and flagged, never dropped.
+
+    Incremental, so an hourly run reads only what was loaded since the last one:
+    new raw rows are deduplicated among themselves and replace any earlier copy of
+    the same event (delete+insert on event_id). A replayed lake object therefore
+    refreshes its events' loaded_at, which tells the fact to rebuild their hours;
+    the content is the same, so the rebuilt rows are too.
 -#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='event_id') }}
+
 with
 
 source as (
 
     select * from {{ source('raw', 'heart_rate_stream') }}
+    {% if is_incremental() %}
+    where _airbyte_extracted_at > (select max(loaded_at) from {{ this }})
+    {% endif %}
 
 ),
 
@@ -70,7 +80,7 @@ deduplicated as (
 
     select
         *,
-        row_number() over (partition by event_id order by loaded_at, source_file, raw_id) as copy_number
+        row_number() over (partition by event_id order by loaded_at desc, source_file, raw_id) as copy_number
     from renamed
 
 )
