@@ -7,6 +7,7 @@ instead of pretending. `python -m include.demo --help` lists the options.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -101,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     try:
         layout = EmbeddedLayout.from_env()
+        # Every command the demo starts (producer, dbt) reads the same settings `make env` prints.
+        os.environ.update({**layout.environment(), **os.environ})
         settings = Settings.from_env()
         print("[1] embedded services")
         start_all(layout, say=lambda message: print(f"  {message}"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -13,9 +14,14 @@ pytestmark = pytest.mark.integration
 
 
 def test_demo_runs_the_stream_and_lists_missing_stages(embedded: EmbeddedLayout) -> None:
+    # As `make demo` runs it: only the ports and the local folder come from outside, as a user's shell might
+    # set them; everything else (warehouse path, Kafka, S3, OLTP settings) the demo must find itself.
+    keep = {"HRS_LOCAL_DIR", "HRS_S3_PORT", "HRS_PG_PORT", "HRS_KAFKA_PORT", "PATH", "HOME"}
+    env = {key: value for key, value in os.environ.items() if key in keep or not key.startswith(
+        ("HRS_", "KAFKA_", "AWS_", "OLTP_", "AIRFLOW"))}
     result = subprocess.run([sys.executable, "-m", "include.demo", "--users", "50", "--hours", "1",
-                             "--changes", "3"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
-                            check=False)
+                             "--changes", "3"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                            timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert out.count("already running") == 3  # it used the session's services, started nothing new
