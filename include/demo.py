@@ -58,8 +58,11 @@ def run_load(settings: Settings) -> None:
     from include.loaders.cli import load_cdc, load_lake
 
     print("[6] load raw: lake files and the OLTP change log into the warehouse (embedded Airbyte)")
-    print(f"  lake: {load_lake(settings)}")
-    print(f"  cdc: {load_cdc(settings)}")
+    def indented(message: str) -> None:
+        print(f"  {message}", flush=True)
+
+    print(f"  lake: {load_lake(settings, say=indented)}")
+    print(f"  cdc: {load_cdc(settings, say=indented)}")
 
 
 SERVING_MARTS = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from include.loaders import cdc, lake_files
 from include.oltp_connection import OltpError
@@ -16,13 +16,13 @@ from include.settings import Settings, SettingsError
 from include.warehouse import WarehouseBusy
 
 
-def load_lake(settings: Settings) -> lake_files.LoadResult:
+def load_lake(settings: Settings, say: Callable[[str], None] = print) -> lake_files.LoadResult:
     return lake_files.load(settings.s3_client(), settings.lake_bucket, settings.kafka.topic,
-                           settings.warehouse_path)
+                           settings.warehouse_path, say=say)
 
 
-def load_cdc(settings: Settings, slot: str = cdc.SLOT) -> cdc.CdcResult:
-    return cdc.load(settings.oltp_dsn, settings.warehouse_path, slot=slot)
+def load_cdc(settings: Settings, slot: str = cdc.SLOT, say: Callable[[str], None] = print) -> cdc.CdcResult:
+    return cdc.load(settings.oltp_dsn, settings.warehouse_path, slot=slot, say=say)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
