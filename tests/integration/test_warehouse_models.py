@@ -12,6 +12,7 @@ import pytest
 from include.heart_rate_event import encode
 from include.lake_layout import object_key
 from include.loaders import cdc, lake_files
+from include.quality_gate import decide, interval_hours, read_local_checks
 from include.settings import Settings
 from producer import oltp
 from tests.integration.dbt_helpers import run_dbt
@@ -120,6 +121,11 @@ def test_rerunning_an_interval_is_identical_and_late_rows_land_in_their_hour(
         assert result.returncode == 0, result.stdout[-4000:]
 
     _build(warehouse)
+    # The gate reads dq_hourly for the interval: March readings loaded today are not fresh, and activity 20001
+    # does not exist in this OLTP (its activity ids are drawn per seed), so every reading is an orphan.
+    end = h1 + timedelta(hours=1)
+    decision = decide(read_local_checks(warehouse, h0, end), interval_hours(h0, end))
+    assert not decision.publish and decision.failing_checks == ["orphans", "freshness"]
     once = _query(warehouse, HOUR_HASH, h0.isoformat())
     run_interval(h0)
     run_interval(h0)
