@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements.lock)
 SERVICES = $(PY) -m include.embedded
 
-.PHONY: help install lock up down status env test lint unit integration demo clean bench-stream bench-load bench-warehouse
+.PHONY: help install lock up down status env test lint unit demo clean bench-stream bench-load bench-warehouse
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from include.dbt_project import dbt_command  # noqa: E402
 from include.heart_rate_event import encode  # noqa: E402
 from include.lake_layout import object_key  # noqa: E402
 from include.loaders import lake_files  # noqa: E402
@@ -43,8 +44,7 @@ def put_hour(settings: Settings, bucket: str, hour: datetime, readings: int) -> 
 
 def dbt(warehouse: Path, *args: str) -> float:
     started = time.monotonic()
-    result = subprocess.run([str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", "dbt",
-                             "--profiles-dir", "dbt"], cwd=ROOT, capture_output=True, text=True, check=False,
+    result = subprocess.run(dbt_command(*args), cwd=ROOT, capture_output=True, text=True, check=False,
                             env={**os.environ, "HRS_WAREHOUSE_PATH": str(warehouse),
                                  "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
     if result.returncode != 0:

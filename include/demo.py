@@ -75,15 +75,11 @@ SERVING_MARTS = (
 
 
 def run_dbt(settings: Settings) -> None:
-    from pathlib import Path
-
-    from include.embedded.layout import PROJECT_ROOT
+    from include.dbt_project import dbt_command
     from include.warehouse import reader
 
     print("[7] dbt build: staging, SCD2 dimensions, facts, serving marts, data quality")
-    dbt = Path(sys.executable).with_name("dbt")
-    command = [str(dbt), "build", "--project-dir", str(PROJECT_ROOT / "dbt"), "--profiles-dir",
-               str(PROJECT_ROOT / "dbt")]
+    command = dbt_command("build")
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     summary = [line for line in result.stdout.splitlines() if "Done. PASS=" in line or "ERROR" in line]
     for line in summary[-5:]:

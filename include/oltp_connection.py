@@ -17,9 +17,10 @@ class OltpError(RuntimeError):
 
 def connect(dsn: str, autocommit: bool = True) -> psycopg.Connection:
     import psycopg
+    from psycopg.types.numeric import FloatLoader
 
     try:
-        return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        conn = psycopg.connect(dsn, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT_SECONDS)
     except psycopg.OperationalError as error:
         where = re.sub(r"//[^@/]*@", "//", dsn)  # never print a password
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -27,3 +28,6 @@ def connect(dsn: str, autocommit: bool = True) -> psycopg.Connection:
             f"cannot connect to the OLTP database at {where} within {CONNECT_TIMEOUT_SECONDS} s ({first_line}). "
             "Check OLTP_DSN, or start the local services with `make up`."
         ) from None
+    # Heights and weights are numeric(5,1): read them as floats, as the warehouse stores them.
+    conn.adapters.register_loader("numeric", FloatLoader)
+    return conn

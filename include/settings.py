@@ -12,10 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+from typing import Any
 
 from include.embedded.layout import DEFAULT_TOPIC, EmbeddedLayout
 
@@ -81,7 +78,7 @@ class Settings:
     def is_local(self) -> bool:
         return self.mode == "local"
 
-    def s3_client(self) -> S3Client:
+    def s3_client(self) -> Any:
         """A boto3 S3 client for the lake: the local server in local mode, AWS in prod."""
         import boto3
 

@@ -9,10 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from include.oltp_connection import OltpError, connect
+from include.oltp_connection import OltpError, connect  # noqa: F401 - connect is re-exported for the commands
 from producer.synthetic import USER_COLUMNS, Activity, User
-
-__all__ = ["OltpError", "connect"]  # re-exported: the producer's commands use them from here
 
 if TYPE_CHECKING:
     import psycopg
@@ -95,7 +93,7 @@ def export_users_csv(conn: psycopg.Connection, path: Path) -> int:
         writer = csv.writer(handle)
         writer.writerow(ORIGINAL_CSV_COLUMNS)
         for row in rows:
-            writer.writerow([float(v) if hasattr(v, "as_tuple") else v for v in row])
+            writer.writerow(row)
     return len(rows)
 
 

@@ -9,7 +9,6 @@ they read `make env` in real use.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 from collections.abc import Iterator
@@ -59,12 +58,3 @@ def embedded() -> Iterator[EmbeddedLayout]:
     finally:
         stop_all(layout)
         patcher.undo()
-
-
-@pytest.fixture()
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """An environment without any of the project's variables, for settings tests."""
-    for key in list(os.environ):
-        if key.startswith(("HRS_", "KAFKA_", "AWS_", "OLTP_", "AIRFLOW_CONN_", "SNOWFLAKE_")):
-            monkeypatch.delenv(key)
-    return monkeypatch

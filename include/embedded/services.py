@@ -20,7 +20,7 @@ import stat
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from include.embedded.layout import (
@@ -48,7 +48,7 @@ def _package_dir(package: str) -> Path | None:
     return Path(spec.origin).parent
 
 
-def postgres_bin_dir(env: dict[str, str] | os._Environ = os.environ) -> Path:
+def postgres_bin_dir(env: Mapping[str, str] = os.environ) -> Path:
     override = env.get("HRS_PG_BIN_DIR")
     candidate = Path(override) if override else None
     if candidate is None:
@@ -64,7 +64,7 @@ def postgres_bin_dir(env: dict[str, str] | os._Environ = os.environ) -> Path:
     return candidate
 
 
-def tansu_binary(env: dict[str, str] | os._Environ = os.environ) -> Path:
+def tansu_binary(env: Mapping[str, str] = os.environ) -> Path:
     override = env.get("HRS_TANSU_BIN")
     if override:
         binary = Path(override)

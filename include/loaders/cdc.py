@@ -123,7 +123,6 @@ def _initial_snapshot(pg: psycopg.Connection, wh: duckdb.DuckDBPyConnection, res
             cursor = pg.execute(f"select {', '.join(columns)} from public.{table}")  # noqa: S608 - fixed names
             for row in cursor:
                 values = dict(zip(columns, row, strict=True))
-                values = {k: (float(v) if hasattr(v, "as_tuple") else v) for k, v in values.items()}
                 _append(batch, table, values, lsn_to_int(lsn_text), taken_at, None, extracted_at, meta)
             batches[table] = batch
     for table, batch in batches.items():

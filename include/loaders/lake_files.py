@@ -108,8 +108,7 @@ class RawIds:
     """Unique `_airbyte_raw_id`s, cheaply: a random version-4 UUID prefix per batch and a counter."""
 
     def __init__(self) -> None:
-        head = uuid.uuid4().hex
-        self.prefix = f"{head[:8]}-{head[8:12]}-4{head[13:16]}-{'89ab'[int(head[16], 16) & 3]}{head[17:20]}-"
+        self.prefix = str(uuid.uuid4())[:24]  # all but the last group
         self.count = 0
 
     def next(self) -> str:

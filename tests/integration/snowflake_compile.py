@@ -10,13 +10,11 @@ import sys
 import fakesnow
 from dbt.cli.main import dbtRunner
 
-from include.embedded.layout import PROJECT_ROOT
+from include.dbt_project import dbt_arguments
 
 if __name__ == "__main__":
     with fakesnow.patch():
-        result = dbtRunner().invoke([
-            "compile", "--target", "prod", "--threads", "1",  # one connection: fakesnow attaches the database once
-            "--project-dir", str(PROJECT_ROOT / "dbt"), "--profiles-dir", str(PROJECT_ROOT / "dbt"),
-            "--target-path", sys.argv[1],
-        ])
+        # One thread, one connection: fakesnow attaches the database once.
+        result = dbtRunner().invoke(dbt_arguments("compile", "--target", "prod", "--threads", "1",
+                                                  "--target-path", sys.argv[1]))
     sys.exit(0 if result.success else 1)
