@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements.lock)
 SERVICES = $(PY) -m include.embedded
 
-.PHONY: help install lock up down status env test lint unit demo clean bench-stream bench-load bench-warehouse
+.PHONY: help install lock manifest up down status env airflow test lint unit demo clean bench-stream bench-load bench-warehouse bench-dag
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,6 +31,13 @@ lock: ## re-resolve requirements.lock and requirements.txt after editing require
 		--generate-hashes --no-header --quiet -o requirements.lock
 	$(PY) tools/pin_image_requirements.py
 
+# Cosmos renders the DAG's dbt task groups from this manifest; `dbt parse` writes it (no warehouse needed).
+DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds -type f) dbt/dbt_project.yml dbt/profiles.yml
+dbt/target/manifest.json: $(STAMP) $(DBT_SOURCES)
+	@cd dbt && ../$(VENV)/bin/dbt parse --quiet --project-dir . --profiles-dir . && echo "wrote $@"
+
+manifest: dbt/target/manifest.json ## dbt parse: the manifest the DAG renders its dbt task groups from
+
 up: install ## start the embedded services (S3, PostgreSQL, Kafka) on 127.0.0.1
 	@$(SERVICES) up
 
@@ -50,10 +57,13 @@ lint: install ## ruff
 unit: install ## fast tests, no services
 	$(VENV)/bin/pytest -m unit
 
-test: install lint ## lint and the whole suite (starts and stops its own services)
+airflow: up manifest ## the Airflow web UI on http://localhost:8080 (standalone, embedded services); Ctrl+C stops it
+	@$(PY) -m include.embedded.airflow_ui
+
+test: install lint manifest ## lint and the whole suite (starts and stops its own services)
 	$(VENV)/bin/pytest
 
-demo: install ## run the pipeline end to end on the embedded services and show the results
+demo: install manifest ## run the pipeline end to end on the embedded services and show the results
 	@$(PY) -m include.demo
 
 clean: down ## stop services and delete .local (all local data)
@@ -64,6 +74,9 @@ bench-stream: up ## producer, sink and encoding benchmarks (bench/stream_bench.p
 
 bench-load: up ## embedded S3 loader throughput, 10k to 1M lines (bench/load_bench.py)
 	$(PY) bench/load_bench.py
+
+bench-dag: install manifest ## the DAG file's parse cost beyond `import airflow.sdk`, both modes (bench/dag_parse_bench.py)
+	$(PY) bench/dag_parse_bench.py
 
 bench-warehouse: up ## hourly dbt run cost at 1x and 10x history, and a full rebuild (bench/warehouse_bench.py)
 	$(PY) bench/warehouse_bench.py

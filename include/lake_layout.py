@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 TOPICS_PREFIX = "topics"
 DEAD_LETTER_PREFIX = "dead-letter"
+HOUR_FOLDER = "year=%Y/month=%m/day=%d/hour=%H/"
+"""strftime format of an event hour's folder; the DAG's S3 sensor renders it from the data interval."""
 OFFSET_WIDTH = 10
 EXTENSION = ".json"
 _KEY = re.compile(
@@ -44,8 +46,7 @@ def event_hour(timestamp: int) -> datetime:
 
 def hour_prefix(topic: str, hour: datetime) -> str:
     """The folder of one event hour, with a trailing slash (what the hourly S3 sensor waits on)."""
-    hour = hour.astimezone(UTC)
-    return f"{TOPICS_PREFIX}/{topic}/year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour={hour:%H}/"
+    return f"{TOPICS_PREFIX}/{topic}/" + hour.astimezone(UTC).strftime(HOUR_FOLDER)
 
 
 def object_key(topic: str, partition: int, start_offset: int, timestamp: int) -> str:

@@ -65,15 +65,32 @@ def decide(checks: Iterable[HourCheck], expected_hours: Iterable[datetime]) -> G
     return GateDecision(publish=not failed, failed_hours=tuple(failed))
 
 
+CHECKS_QUERY = (
+    "select event_hour, passed, failing_checks, readings from quality.dq_hourly "
+    "where event_hour >= {start} and event_hour < {end} order by event_hour"
+)
+SNOWFLAKE_CONN_ID = "snowflake_default"
+
+
+def _to_checks(rows: Iterable[tuple]) -> list[HourCheck]:
+    return [HourCheck(hour.replace(tzinfo=hour.tzinfo or UTC).astimezone(UTC), bool(passed),
+                      tuple((failing or "").split()), int(readings))
+            for hour, passed, failing, readings in rows]
+
+
 def read_local_checks(warehouse_path: Path, start: datetime, end: datetime) -> list[HourCheck]:
     """`quality.dq_hourly` rows for [start, end) from the local DuckDB warehouse."""
     from include.warehouse import reader
 
     with reader(warehouse_path) as conn:
-        rows = conn.execute(
-            "select event_hour, passed, failing_checks, readings from quality.dq_hourly "
-            "where event_hour >= ? and event_hour < ? order by event_hour",
-            [start, end],
-        ).fetchall()
-    return [HourCheck(hour.astimezone(UTC), bool(passed), tuple((failing or "").split()), int(readings))
-            for hour, passed, failing, readings in rows]
+        return _to_checks(conn.execute(CHECKS_QUERY.format(start="?", end="?"), [start, end]).fetchall())
+
+
+def read_snowflake_checks(start: datetime, end: datetime, conn_id: str = SNOWFLAKE_CONN_ID) -> list[HourCheck]:
+    """The same rows from Snowflake, through the Airflow connection the dbt profile's role also uses."""
+    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+    rows = SnowflakeHook(snowflake_conn_id=conn_id).get_records(
+        CHECKS_QUERY.format(start="%(start)s", end="%(end)s"), parameters={"start": start, "end": end},
+    )
+    return _to_checks(rows)

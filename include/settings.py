@@ -17,6 +17,7 @@ from typing import Any
 from include.embedded.layout import DEFAULT_TOPIC, EmbeddedLayout
 
 MODES = ("local", "prod")
+DEFAULT_CDC_SLOT = "airbyte_slot"
 PROD_REQUIRED = ("KAFKA_BOOTSTRAP_SERVERS", "HRS_LAKE_BUCKET", "OLTP_DSN")
 
 
@@ -73,6 +74,10 @@ class Settings:
     oltp_dsn: str
     warehouse_path: Path
     """The local DuckDB warehouse (unused in prod, where Snowflake is the warehouse)."""
+    dashboard_dir: Path
+    """Where the local serving refresh writes the static dashboard."""
+    cdc_slot: str = DEFAULT_CDC_SLOT
+    """The OLTP's pgoutput replication slot the embedded CDC loader reads (Airbyte's, by default)."""
 
     @property
     def is_local(self) -> bool:
@@ -129,4 +134,6 @@ class Settings:
             ),
             oltp_dsn=env["OLTP_DSN"],
             warehouse_path=Path(env.get("HRS_WAREHOUSE_PATH") or "warehouse.duckdb"),
+            dashboard_dir=Path(env.get("HRS_DASHBOARD_DIR") or "dashboard"),
+            cdc_slot=env.get("HRS_CDC_SLOT") or DEFAULT_CDC_SLOT,
         )

@@ -106,6 +106,10 @@ class EmbeddedLayout:
     def warehouse_path(self) -> Path:
         return self.local_dir / "warehouse" / "warehouse.duckdb"
 
+    @property
+    def dashboard_dir(self) -> Path:
+        return self.local_dir / "dashboard"
+
     # addresses -----------------------------------------------------------
     @property
     def kafka_bootstrap(self) -> str:
@@ -139,6 +143,7 @@ class EmbeddedLayout:
             "HRS_TOPIC": self.topic,
             "HRS_LAKE_BUCKET": self.lake_bucket,
             "HRS_WAREHOUSE_PATH": str(self.warehouse_path),
+            "HRS_DASHBOARD_DIR": str(self.dashboard_dir),
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "AWS_ENDPOINT_URL": self.s3_endpoint_url,
             "AWS_ACCESS_KEY_ID": LOCAL_AWS_KEY,
@@ -148,6 +153,7 @@ class EmbeddedLayout:
             "AIRFLOW_HOME": str(self.local_dir / "airflow"),
             "AIRFLOW__CORE__DAGS_FOLDER": str(self.project_root / "dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             "AIRFLOW_CONN_AWS_LAKE": json.dumps(s3_connection),
             "AIRFLOW_CONN_OLTP_POSTGRES": json.dumps(oltp_connection),
         }

@@ -28,6 +28,7 @@ from include.loaders.pgoutput import Begin, Commit, Decoder, RowChange, int_to_l
 from include.loaders.raw_tables import append_columns, empty_columns, ensure_raw_schema
 from include.loaders.state import read_state, save_state
 from include.raw_schema import CDC_TABLES, TABLES
+from include.settings import DEFAULT_CDC_SLOT
 from include.warehouse import writer
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     import psycopg
 
 STREAM = "oltp_cdc"
-SLOT = "airbyte_slot"
+SLOT = DEFAULT_CDC_SLOT
 PUBLICATION = "airbyte_publication"
 CHANGES_PER_READ = 20_000
 

@@ -21,8 +21,8 @@ def load_lake(settings: Settings, say: Callable[[str], None] = print) -> lake_fi
                            settings.warehouse_path, say=say)
 
 
-def load_cdc(settings: Settings, slot: str = cdc.SLOT, say: Callable[[str], None] = print) -> cdc.CdcResult:
-    return cdc.load(settings.oltp_dsn, settings.warehouse_path, slot=slot, say=say)
+def load_cdc(settings: Settings, slot: str | None = None, say: Callable[[str], None] = print) -> cdc.CdcResult:
+    return cdc.load(settings.oltp_dsn, settings.warehouse_path, slot=slot or settings.cdc_slot, say=say)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "as Airbyte does in production.",
     )
     parser.add_argument("what", choices=("lake", "cdc", "all"), help="which loader to run")
-    parser.add_argument("--slot", default=cdc.SLOT, help=f"replication slot for cdc (default {cdc.SLOT})")
+    parser.add_argument("--slot", help=f"replication slot for cdc (default: HRS_CDC_SLOT, else {cdc.SLOT})")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()

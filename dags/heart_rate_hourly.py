@@ -1,0 +1,59 @@
+"""
+### Heart-rate hourly: lake → raw → dbt → data-quality gate → serving
+
+Every hour, for the data interval [H, H+1) in UTC:
+
+1. **wait_for_hour**: the interval's event-hour folder in the S3 lake has objects
+   (deferrable S3 key sensor).
+2. **load**: new lake files into `raw.heart_rate_stream` and the OLTP change log into
+   `raw.users` / `raw.activities`: Airbyte syncs in `prod`, the embedded loaders in
+   `local`. Both loads run here, not in a sibling DAG, so the SCD2 dimensions are
+   as current as the readings they are joined with.
+3. **transform**: dbt staging, SCD2 dimensions, facts and the per-hour
+   data-quality checks (`dq_hourly`), one Cosmos task per model, tests right after
+   each model. The fact table rebuilds the interval's hours plus any late hour.
+4. **gate**: every check of the interval's hours passed → **publish** (serving
+   marts, then the serving refresh: Tableau extract or the local dashboard);
+   otherwise → **hold**: serving is untouched, the run fails, on-call is paged
+   with the failing checks.
+
+Re-running or backfilling an hour rebuilds the same rows
+(`airflow backfill create --dag-id heart_rate_hourly --from-date ... --to-date ...`).
+Runbook: `docs/operations.md`.
+"""
+
+from airflow.sdk import dag
+
+from include.dbt_task_groups import dbt_task_group
+from include.gate_tasks import gate, hold, publish
+from include.lake_sensor import wait_for_hour
+from include.load_tasks import load_group
+from include.run_policy import DEFAULT_ARGS, HOURLY, RUN_DEADLINE, RUN_TIMEOUT, START_DATE, TAGS
+from include.serving_refresh import refresh_serving
+
+
+@dag(
+    schedule=HOURLY,
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=RUN_TIMEOUT,
+    deadline=RUN_DEADLINE,
+    default_args=DEFAULT_ARGS,
+    tags=TAGS,
+    doc_md=__doc__,
+)
+def heart_rate_hourly() -> None:
+    transform = dbt_task_group(
+        "transform",
+        select=["path:seeds", "path:models/staging", "path:models/core", "path:models/quality"],
+        tooltip="dbt: staging, SCD2 dimensions, facts, data-quality checks",
+    )
+    serve = dbt_task_group("serve", select=["path:models/serving"], tooltip="dbt: the serving marts")
+    go = publish()
+
+    wait_for_hour() >> load_group() >> transform >> gate() >> [go, hold()]
+    go >> serve >> refresh_serving()
+
+
+heart_rate_hourly()

@@ -1,0 +1,183 @@
+"""The hourly DAG end to end: the real DAG file run by `dag.test()` (`include.dag_runs`) over the
+embedded broker, S3, PostgreSQL and DuckDB, with dbt run in-process by Cosmos.
+
+One private OLTP database, topic, bucket, warehouse and alerts folder for the
+module; recent hours (so the freshness check passes as it would live):
+- hours 1-2 publish: sensor, load, dbt, gate, serving marts and dashboard;
+- hour 3 gets a lake object of impossible readings: the gate holds, serving
+  stays as it was, the run fails, the alert names the failing check;
+- hours 4-6 run twice (what a backfill re-run does): identical fact rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from include.embedded.layout import PROJECT_ROOT, EmbeddedLayout
+from include.lake_layout import object_key, parse_key
+from include.serving_marts import SERVING_MARTS
+from include.settings import Settings
+from tests.integration.stream_fixtures import Stream, create_oltp_database, drop_oltp_database, lake_objects
+
+pytestmark = pytest.mark.e2e
+
+USERS = 80
+HOUR = timedelta(hours=1)
+BAD_SHARE = 0.25  # of the hour's readings: far over dq_max_invalid_rate (5%)
+
+
+@dataclass
+class Pipeline:
+    stream: Stream
+    env: dict[str, str]
+    warehouse: Path
+    alerts: Path
+    dashboard: Path
+    hours: list[datetime]
+    logs: Path
+
+    def produce(self, first: datetime, count: int) -> None:
+        end = (first + count * HOUR).isoformat()
+        result = self.stream.cli("produce", "--hours", str(count), "--end", end, "--seed", "3", **self._oltp())
+        assert result.returncode == 0, result.stdout + result.stderr
+        sink = self.stream.cli("sink", "--group", self.stream.group, "--until-idle", "2")
+        assert sink.returncode == 0, sink.stdout + sink.stderr
+
+    def _oltp(self) -> dict[str, str]:
+        return {"OLTP_DSN": self.env["OLTP_DSN"]}
+
+    def run(self, first: datetime, count: int) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "include.dag_runs", "--from", first.isoformat(),
+             "--to", (first + count * HOUR).isoformat(), "--log", str(self.logs)],
+            cwd=PROJECT_ROOT, env=self.env, capture_output=True, text=True, timeout=900, check=False,
+        )
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as conn:
+            return conn.execute(sql).fetchall()
+
+    def serving_snapshot(self) -> dict[str, list[tuple]]:
+        return {mart.name: sorted(self.query(f"select * from {mart.relation}"), key=repr)  # noqa: S608
+                for mart in SERVING_MARTS}
+
+
+@pytest.fixture(scope="module")
+def pipeline(embedded: EmbeddedLayout, seeded_oltp: str,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    dsn, slot = create_oltp_database(embedded, users=USERS, seed=9)
+    name = f"dag-{uuid.uuid4().hex[:8]}"
+    Settings.from_env().s3_client().create_bucket(Bucket=name)
+    folder = tmp_path_factory.mktemp("dag")
+    env = {**os.environ, "HRS_TOPIC": name, "HRS_LAKE_BUCKET": name, "OLTP_DSN": dsn, "HRS_CDC_SLOT": slot,
+           "HRS_WAREHOUSE_PATH": str(folder / "warehouse.duckdb"), "HRS_DASHBOARD_DIR": str(folder / "dashboard"),
+           "HRS_LOCAL_DIR": str(folder), "AIRFLOW_HOME": str(folder / "airflow")}
+    now = datetime.now(tz=UTC).replace(minute=0, second=0, microsecond=0)
+    hours = [now - (7 - index) * HOUR for index in range(6)]
+    yield Pipeline(Stream(topic=name, bucket=name, group=f"sink-{name}"), env, folder / "warehouse.duckdb",
+                   folder / "alerts.jsonl", folder / "dashboard" / "index.html", hours, folder / "dag_runs.log")
+    drop_oltp_database(embedded, dsn, slot)
+
+
+def outcomes(stdout: str) -> list[tuple[str, str]]:
+    """(state, outcome) of each run, from the runner's summary."""
+    summary = stdout.split("summary:\n", 1)[1].splitlines()
+    return [tuple(line.split()[3:5]) for line in summary if line.strip()]
+
+
+def _lines_per_hour(bucket: str) -> dict[datetime, int]:
+    counts: dict[datetime, int] = {}
+    for key, body in lake_objects(bucket).items():
+        hour = parse_key(key).hour
+        counts[hour] = counts.get(hour, 0) + len(body.splitlines())
+    return counts
+
+
+def test_two_hours_publish_the_serving_marts(pipeline: Pipeline) -> None:
+    first = pipeline.hours[0]
+    pipeline.produce(first, 2)
+    result = pipeline.run(first, 2)
+    assert result.returncode == 0, result.stdout + result.stderr + pipeline.logs.read_text()[-6000:]
+    assert outcomes(result.stdout) == [("success", "published")] * 2, result.stdout
+
+    produced = _lines_per_hour(pipeline.stream.bucket)
+    assert set(produced) == {first, first + HOUR}
+    # Every reading is valid and has its user and activity: each one is counted once in every mart.
+    assert pipeline.query("select sum(readings) from serving.heart_rate_by_activity_and_sex") == [
+        (sum(produced.values()),)]
+    by_hour = dict(pipeline.query("select event_hour, readings from quality.dq_hourly where passed"))
+    assert {hour.astimezone(UTC): n for hour, n in by_hour.items()} == produced
+    for mart, rows in pipeline.serving_snapshot().items():
+        assert rows, f"serving.{mart} is empty"
+    # The local serving refresh rebuilt the dashboard.
+    assert pipeline.dashboard.exists()
+    assert not pipeline.alerts.exists()
+
+
+def test_an_hour_of_bad_data_is_held_and_pages_on_call(pipeline: Pipeline) -> None:
+    hour = pipeline.hours[2]
+    pipeline.produce(hour, 1)
+    start = int(hour.timestamp())
+    bad_readings = int(_lines_per_hour(pipeline.stream.bucket)[hour] * BAD_SHARE)
+    bad = "\n".join(json.dumps({"event_id": str(uuid.uuid4()), "user_id": 10001, "heart_rate": 999,
+                                "timestamp": start + n % 3600, "meta": {"activity_id": 20001,
+                                "location": {"latitude": 10.0, "longitude": 10.0}}}) for n in range(bad_readings))
+    Settings.from_env(pipeline.env).s3_client().put_object(
+        Bucket=pipeline.stream.bucket, Key=object_key(pipeline.stream.topic, 99, 0, start), Body=bad.encode())
+    before = pipeline.serving_snapshot()
+
+    result = pipeline.run(hour, 1)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert outcomes(result.stdout) == [("failed", "held")], result.stdout
+    assert pipeline.serving_snapshot() == before
+    assert pipeline.query(f"select passed, failing_checks from quality.dq_hourly "  # noqa: S608
+                          f"where event_hour = '{hour.isoformat()}'") == [(False, "invalid")]
+    alerts = [json.loads(line) for line in pipeline.alerts.read_text().splitlines()]
+    assert [(a["dag_id"], a["task_id"]) for a in alerts] == [("heart_rate_hourly", "hold")]
+    alert = alerts[0]
+    assert alert["interval_start"].startswith(hour.strftime("%Y-%m-%dT%H:00:00"))
+    assert "failing checks: invalid" in alert["failing_check"]
+    assert alert["log_url"].endswith("/tasks/hold?try_number=1")
+    assert "heart_rate_hourly.hold failed" in alert["text"]
+
+
+def test_backfill_lists_the_runs_and_a_rerun_is_idempotent(pipeline: Pipeline) -> None:
+    first = pipeline.hours[3]
+    pipeline.produce(first, 3)
+    dry_run = subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "backfill", "create", "--dag-id", "heart_rate_hourly",
+         "--from-date", first.isoformat(), "--to-date", (first + 2 * HOUR).isoformat(),
+         "--reprocess-behavior", "completed", "--dry-run"],
+        cwd=PROJECT_ROOT, env=pipeline.env, capture_output=True, text=True, timeout=300, check=False)
+    assert dry_run.returncode == 0, dry_run.stdout + dry_run.stderr
+    listed = [line.split("|")[1].strip() for line in dry_run.stdout.splitlines() if line.startswith("| 20")]
+    assert listed == [f"{first + n * HOUR:%Y-%m-%d %H:%M:%S}+00:00" for n in range(3)]
+
+    fact_hash = ("select count(*), count(distinct event_id), "
+                 "bit_xor(hash(event_id, user_key, activity_key, heart_rate, event_at, is_valid)) "
+                 "from core.fct_heart_rates")
+    first_pass = pipeline.run(first, 3)
+    assert first_pass.returncode == 0, first_pass.stdout + first_pass.stderr
+    assert outcomes(first_pass.stdout) == [("success", "published")] * 3, first_pass.stdout
+    after_first = pipeline.query(fact_hash)
+
+    second_pass = pipeline.run(first, 3)
+    assert second_pass.returncode == 0, second_pass.stdout + second_pass.stderr
+    after_second = pipeline.query(fact_hash)
+
+    rows, distinct, _ = after_first[0]
+    assert rows == distinct  # no duplicates
+    assert rows == sum(_lines_per_hour(pipeline.stream.bucket).values())  # nothing lost, bad lines included
+    assert after_second == after_first

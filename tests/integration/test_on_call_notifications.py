@@ -1,0 +1,117 @@
+"""The DAG's failure notifier and deadline callback: the alert names DAG, task, interval, check and log,
+lands in alerts.jsonl, and goes out by e-mail over real SMTP (a local stub server) when configured."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socketserver
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from include.notifications import OnCallNotifier, failing_check, run_overran
+
+pytestmark = pytest.mark.integration
+
+START = datetime(2026, 11, 27, 10, tzinfo=UTC)
+END = datetime(2026, 11, 27, 11, tzinfo=UTC)
+
+
+class SmtpStub(socketserver.StreamRequestHandler):
+    """Just enough SMTP for smtplib: records each message's envelope and body."""
+
+    messages: list[dict] = []
+
+    def reply(self, line: str) -> None:
+        self.wfile.write(f"{line}\r\n".encode())
+
+    def handle(self) -> None:
+        self.reply("220 stub ready")
+        message: dict = {"to": []}
+        while line := self.rfile.readline().decode():
+            verb = line[:4].upper()
+            if verb in ("EHLO", "HELO"):
+                self.reply("250 stub")
+            elif verb == "MAIL":
+                message["from"] = line.split(":", 1)[1].strip()
+                self.reply("250 ok")
+            elif verb == "RCPT":
+                message["to"].append(line.split(":", 1)[1].strip())
+                self.reply("250 ok")
+            elif verb == "DATA":
+                self.reply("354 go ahead")
+                body = []
+                while (data := self.rfile.readline().decode()) not in (".\r\n", ""):
+                    body.append(data)
+                message["body"] = "".join(body)
+                SmtpStub.messages.append(message)
+                message = {"to": []}
+                self.reply("250 queued")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("250 ok")
+
+
+def _context(exception: BaseException) -> dict:
+    ti = SimpleNamespace(dag_id="heart_rate_hourly", task_id="transform.fct_heart_rates_model_build",
+                         run_id="scheduled__2026-11-27T10:00:00+00:00", try_number=3,
+                         log_url="http://airflow.example/dags/heart_rate_hourly/runs/r/tasks/t?try_number=3")
+    return {"ti": ti, "task_instance": ti, "data_interval_start": START, "data_interval_end": END,
+            "exception": exception}
+
+
+def test_a_failed_task_is_recorded_and_emailed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), SmtpStub)
+    SmtpStub.messages = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HRS_LOCAL_DIR", str(tmp_path))
+    monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
+    monkeypatch.setenv("ALERT_EMAIL", "on-call@example.org")
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": server.server_address[1],
+        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.org"}}))
+    try:
+        OnCallNotifier().notify(_context(RuntimeError("Database Error in model fct_heart_rates\nmore")))
+    finally:
+        server.shutdown()
+
+    [alert] = [json.loads(line) for line in (tmp_path / "alerts.jsonl").read_text().splitlines()]
+    assert alert["task_id"] == "transform.fct_heart_rates_model_build"
+    assert alert["interval_start"] == START.isoformat() and alert["interval_end"] == END.isoformat()
+    assert alert["failing_check"] == "RuntimeError: Database Error in model fct_heart_rates"
+    assert alert["log_url"].endswith("try_number=3")
+    [mail] = SmtpStub.messages
+    assert "on-call@example.org" in mail["to"][0]
+    assert "heart_rate_hourly.transform.fct_heart_rates_model_build failed" in mail["body"]
+
+
+def test_a_broken_email_setup_still_records_the_alert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HRS_LOCAL_DIR", str(tmp_path))
+    monkeypatch.setenv("ALERT_EMAIL", "on-call@example.org")
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", "smtp://127.0.0.1:9")  # nothing listens there
+    OnCallNotifier().notify(_context(TimeoutError("S3 hour folder empty")))
+    assert "TimeoutError: S3 hour folder empty" in (tmp_path / "alerts.jsonl").read_text()
+
+
+def test_an_overrunning_run_raises_a_deadline_alert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HRS_LOCAL_DIR", str(tmp_path))
+    monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
+    context = {"dag_run": {"dag_id": "heart_rate_hourly", "dag_run_id": "scheduled__2026-11-27T10:00:00+00:00",
+                           "data_interval_start": START.isoformat(), "data_interval_end": END.isoformat()},
+               "deadline": {"deadline_time": "2026-11-27T11:46:00+00:00"}}
+    asyncio.run(run_overran(context=context))
+    [alert] = [json.loads(line) for line in (tmp_path / "alerts.jsonl").read_text().splitlines()]
+    assert alert["task_id"] == "(run deadline)"
+    assert alert["failing_check"] == "deadline: the run had not finished by 2026-11-27T11:46:00+00:00"
+    assert alert["log_url"].endswith("/dags/heart_rate_hourly/runs/scheduled__2026-11-27T10:00:00+00:00")
+
+
+def test_failing_check_is_one_line() -> None:
+    assert failing_check(None).startswith("unknown failure")
+    assert failing_check("held: 10:00 (invalid)\nsecond line") == "held: 10:00 (invalid)"

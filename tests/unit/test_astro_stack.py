@@ -1,0 +1,42 @@
+"""The Astro project's local stack (docker-compose.override.yml, airflow_settings.yaml) is consistent with
+the code: no Docker engine runs here, so what can be checked without one is checked."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from include.embedded.layout import PROJECT_ROOT
+from include.load_tasks import DUCKDB_WRITER_POOL
+from include.settings import Settings
+from producer.cli import build_parser
+
+pytestmark = pytest.mark.unit
+
+COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.override.yml").read_text())
+SERVICES = COMPOSE["services"]
+AIRFLOW_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
+
+
+def test_every_airflow_component_runs_the_dags_in_local_mode_against_the_stack() -> None:
+    for component in AIRFLOW_COMPONENTS:
+        env = SERVICES[component]["environment"]
+        settings = Settings.from_env(env)
+        assert settings.is_local and settings.kafka.bootstrap_servers == "kafka:9092"
+        assert settings.s3_endpoint_url == "http://minio:9000"
+        assert "oltp-postgres" in settings.oltp_dsn
+        assert yaml.safe_load(env["AIRFLOW_CONN_AWS_LAKE"])["extra"]["endpoint_url"] == "http://minio:9000"
+
+
+def test_the_producer_containers_run_real_producer_commands_with_a_complete_prod_config() -> None:
+    for name in ("seed-oltp", "producer", "sink"):
+        service = SERVICES[name]
+        assert service["build"]["dockerfile"] == "producer/Dockerfile"
+        build_parser().parse_args(service["command"])  # exits (fails the test) on an unknown command or flag
+        settings = Settings.from_env({**service["environment"], "HRS_MODE": "prod"})  # the image's mode
+        assert settings.lake_bucket == "heart-rate-lake"
+
+
+def test_airflow_settings_define_the_duckdb_writer_pool() -> None:
+    settings = yaml.safe_load((PROJECT_ROOT / "airflow_settings.yaml").read_text())["airflow"]
+    assert {pool["pool_name"]: pool["pool_slot"] for pool in settings["pools"]} == {DUCKDB_WRITER_POOL: 1}

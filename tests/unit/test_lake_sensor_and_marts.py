@@ -1,0 +1,38 @@
+"""The sensor waits on exactly the folder the sink writes; the serving marts' one list matches dbt's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from fnmatch import fnmatch
+
+import jinja2
+import pendulum
+import pytest
+
+from include.embedded.layout import PROJECT_ROOT
+from include.lake_layout import hour_prefix, object_key
+from include.lake_sensor import hour_objects_pattern
+from include.serving_marts import SERVING_MARTS
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_sensor_pattern_renders_to_the_interval_hour_folder() -> None:
+    start = pendulum.datetime(2026, 3, 9, 7, tz="UTC")
+    rendered = jinja2.Template(hour_objects_pattern("heart-rate")).render(data_interval_start=start)
+    assert rendered == hour_prefix("heart-rate", datetime(2026, 3, 9, 7, tzinfo=UTC)) + "*.json"
+    inside = object_key("heart-rate", 3, 120, int(datetime(2026, 3, 9, 7, 59, tzinfo=UTC).timestamp()))
+    next_hour = object_key("heart-rate", 3, 121, int(datetime(2026, 3, 9, 8, tzinfo=UTC).timestamp()))
+    assert fnmatch(inside, rendered) and not fnmatch(next_hour, rendered)
+
+
+def test_a_non_utc_interval_start_still_names_the_utc_folder() -> None:
+    start = pendulum.datetime(2026, 3, 9, 3, tz="America/New_York")  # EDT: 07:00 UTC
+    rendered = jinja2.Template(hour_objects_pattern("t")).render(data_interval_start=start)
+    assert "/day=09/hour=07/" in rendered
+
+
+def test_serving_marts_are_the_dbt_serving_models() -> None:
+    models = sorted(p.stem for p in (PROJECT_ROOT / "dbt" / "models" / "serving").glob("*.sql"))
+    assert sorted(mart.name for mart in SERVING_MARTS) == models
+    assert len({mart.asset_uri for mart in SERVING_MARTS}) == len(SERVING_MARTS)
