@@ -2,8 +2,8 @@
 
 Services and their smoke checks, a seeded OLTP, whole hours of readings through
 Kafka into the S3 lake, OLTP changes, then the real hourly Airflow DAG once per
-hour (in-process `dag.test()`). The report on the research questions comes
-with the next issue; until then the demo says so instead of pretending.
+hour (in-process `dag.test()`), and finally a report that answers the five
+research questions from the serving marts, plus the dashboard's path.
 `python -m include.demo --help` lists the options.
 """
 
@@ -41,12 +41,16 @@ def _producer(*args: str) -> None:
         raise StageFailed(f"`python -m producer {' '.join(args)}` exited with code {process.returncode}")
 
 
-def run_stream(users: int, hours: list[datetime], changes: int) -> None:
+def run_stream(users: int, hours: list[datetime], changes: int, seed: int) -> None:
     print("[3] synthetic OLTP in PostgreSQL (CDC-ready)")
     _producer("seed-oltp", "--users", str(users))
     end = hours[-1] + timedelta(hours=1)
     print(f"[4] {len(hours)} hours of heart-rate readings through Kafka ({hours[0]:%H:00} to {end:%H:00} UTC)")
-    _producer("produce", "--mode", "simulate", "--hours", str(len(hours)), "--end", end.isoformat())
+    # A new seed per run: running the demo again adds readings (new event ids) to the same hours instead of
+    # re-sending the same event ids with other content, which the duplicates check would rightly hold.
+    print(f"    seed {seed} (repeat a run with --seed {seed})")
+    _producer("produce", "--mode", "simulate", "--hours", str(len(hours)), "--end", end.isoformat(),
+              "--seed", str(seed))
     # After the readings: their event times precede these commits, so they join the versions they were made from.
     print("    OLTP changes (weight, moves, new users, deletes) for the SCD2 dimensions")
     _producer("simulate-oltp", "--changes", str(changes))
@@ -87,12 +91,27 @@ def run_dag(settings: Settings, layout: EmbeddedLayout, hours: list[datetime]) -
             print(f"  {relation}: {rows:,} rows")
 
 
+def show_report(settings: Settings) -> None:
+    from include.research_findings import all_findings, report
+    from include.warehouse import reader
+
+    print("[7] what the serving marts say: the five research questions")
+    with reader(settings.warehouse_path) as conn:
+        print(report(all_findings(conn)))
+    page = settings.dashboard_dir / "index.html"
+    if page.exists():
+        print(f"dashboard (rebuilt by the DAG's last published hour; open it in a browser): {page.resolve().as_uri()}")
+    else:
+        print("dashboard: not built, no hour has been published yet (see the gate's alerts above)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=1000, help="synthetic users (default 1000)")
     parser.add_argument("--hours", type=int, choices=range(1, 169), metavar="1-168", default=6,
                         help="whole hours of readings, ending at the start of the current hour (default 6)")
     parser.add_argument("--changes", type=int, default=30, help="simulated OLTP changes (default 30)")
+    parser.add_argument("--seed", type=int, help="random seed of the readings (default: a new one each run)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
@@ -108,12 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                   file=sys.stderr)
             return 1
         hours = demo_hours(args.hours, datetime.now(tz=UTC))
-        run_stream(args.users, hours, args.changes)
+        seed = args.seed if args.seed is not None else int(time.time())
+        run_stream(args.users, hours, args.changes, seed)
         run_dag(settings, layout, hours)
+        show_report(settings)
     except (ServiceError, LayoutError, SettingsError, StageFailed, OltpError, CdcError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print("[7] not built yet: the report answering the five research questions, and the dashboard (issue 7)")
     print(f"demo finished in {time.monotonic() - started:.1f} s. Services keep running; `make down` stops them.")
     return 0
 

@@ -3,16 +3,19 @@ embedded broker, S3, PostgreSQL and DuckDB, with dbt run in-process by Cosmos.
 
 One private OLTP database, topic, bucket, warehouse and alerts folder for the
 module; recent hours (so the freshness check passes as it would live):
-- hours 1-2 publish: sensor, load, dbt, gate, serving marts and dashboard;
+- hours 1-2 publish: sensor, load, dbt, gate, serving marts and dashboard
+  (opened in headless Chromium: every panel drawn, no console error);
 - hour 3 gets a lake object of impossible readings: the gate holds, serving
   stays as it was, the run fails, the alert names the failing check;
-- hours 4-6 run twice (what a backfill re-run does): identical fact rows.
+- hours 4-6 run twice (what a backfill re-run does): identical fact rows, and
+  the republished dashboard shows hour 3 as held.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -28,6 +31,7 @@ from include.embedded.layout import PROJECT_ROOT, EmbeddedLayout
 from include.lake_layout import object_key, parse_key
 from include.serving_marts import SERVING_MARTS
 from include.settings import Settings
+from tests.integration.browser import render
 from tests.integration.stream_fixtures import Stream, create_oltp_database, drop_oltp_database, lake_objects
 
 pytestmark = pytest.mark.e2e
@@ -125,6 +129,19 @@ def test_two_hours_publish_the_serving_marts(pipeline: Pipeline) -> None:
     assert not pipeline.alerts.exists()
 
 
+PANELS = ("freshness", "q1", "q2", "q3", "q4", "q5", "quality")
+
+
+def test_the_published_dashboard_draws_every_panel_in_a_browser(pipeline: Pipeline) -> None:
+    page = render(pipeline.dashboard)
+    assert 'data-rendered="true"' in page.dom, page.dom[-2000:]
+    for panel in PANELS:
+        marks = re.search(rf"data-panel=\"{panel}\"[^>]*data-marks=\"(\d+)\"", page.dom)
+        assert marks and int(marks[1]) > 0, f"panel {panel} drew nothing"
+    assert '<pre id="page-errors" hidden=""></pre>' in page.dom
+    assert page.console == []
+
+
 def test_an_hour_of_bad_data_is_held_and_pages_on_call(pipeline: Pipeline) -> None:
     hour = pipeline.hours[2]
     pipeline.produce(hour, 1)
@@ -181,3 +198,6 @@ def test_backfill_lists_the_runs_and_a_rerun_is_idempotent(pipeline: Pipeline) -
     assert rows == distinct  # no duplicates
     assert rows == sum(_lines_per_hour(pipeline.stream.bucket).values())  # nothing lost, bad lines included
     assert after_second == after_first
+    # The dashboard republished after these hours shows the earlier held hour in its quality panel.
+    held_hour = pipeline.hours[2]
+    assert f"{held_hour:%Y-%m-%d %H:00} (invalid)" in pipeline.dashboard.read_text()
