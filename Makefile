@@ -54,7 +54,7 @@ lint: install ## ruff
 	$(VENV)/bin/ruff check .
 	$(PY) tools/pin_image_requirements.py --check
 
-unit: install ## fast tests, no services
+unit: install manifest ## fast tests, no services
 	$(VENV)/bin/pytest -m unit
 
 airflow: up manifest ## the Airflow web UI on http://localhost:8080 (standalone, embedded services); Ctrl+C stops it

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from include.embedded.layout import PROJECT_ROOT
+from include.lake_sensor import AWS_CONN_ID
 from include.load_tasks import DUCKDB_WRITER_POOL
 from include.settings import Settings
 from producer.cli import build_parser
@@ -25,7 +26,6 @@ def test_every_airflow_component_runs_the_dags_in_local_mode_against_the_stack()
         assert settings.is_local and settings.kafka.bootstrap_servers == "kafka:9092"
         assert settings.s3_endpoint_url == "http://minio:9000"
         assert "oltp-postgres" in settings.oltp_dsn
-        assert yaml.safe_load(env["AIRFLOW_CONN_AWS_LAKE"])["extra"]["endpoint_url"] == "http://minio:9000"
 
 
 def test_the_producer_containers_run_real_producer_commands_with_a_complete_prod_config() -> None:
@@ -37,6 +37,10 @@ def test_the_producer_containers_run_real_producer_commands_with_a_complete_prod
         assert settings.lake_bucket == "heart-rate-lake"
 
 
-def test_airflow_settings_define_the_duckdb_writer_pool() -> None:
+def test_airflow_settings_define_the_pool_and_the_lake_connection_of_the_stack() -> None:
     settings = yaml.safe_load((PROJECT_ROOT / "airflow_settings.yaml").read_text())["airflow"]
     assert {pool["pool_name"]: pool["pool_slot"] for pool in settings["pools"]} == {DUCKDB_WRITER_POOL: 1}
+    (lake,) = [conn for conn in settings["connections"] if conn["conn_id"] == AWS_CONN_ID]
+    minio = SERVICES["minio"]["environment"]
+    assert (lake["conn_login"], lake["conn_password"]) == (minio["MINIO_ROOT_USER"], minio["MINIO_ROOT_PASSWORD"])
+    assert lake["conn_extra"]["endpoint_url"] == SERVICES["scheduler"]["environment"]["AWS_ENDPOINT_URL"]
