@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from include.embedded.layout import PROJECT_ROOT, EmbeddedLayout
+from include.quality_gate import interval_hours
 
 DAG_ID = "heart_rate_hourly"
 DAG_FILE = PROJECT_ROOT / "dags" / "heart_rate_hourly.py"
@@ -50,12 +51,16 @@ class HourRun:
         return self.task_states.get("refresh_serving") == "success"
 
     @property
+    def held(self) -> bool:
+        """The gate held the hour (the run failed on purpose, serving untouched)."""
+        return self.task_states.get("hold") == "failed"
+
+    @property
     def failed_tasks(self) -> list[str]:
         return sorted(task for task, state in self.task_states.items() if state in ("failed", "upstream_failed"))
 
     def line(self) -> str:
-        outcome = "published" if self.published else ("held" if self.task_states.get("hold") == "failed"
-                                                       else "failed")
+        outcome = "published" if self.published else ("held" if self.held else "failed")
         failed = f" (failed: {', '.join(self.failed_tasks)})" if self.failed_tasks else ""
         return f"{self.hour:%Y-%m-%d %H:00} UTC  {self.state:<8} {outcome:<9} {self.seconds:5.1f} s{failed}"
 
@@ -73,11 +78,7 @@ def parse_hour(text: str) -> datetime:
 def hours_between(start: datetime, end: datetime) -> list[datetime]:
     if end <= start:
         raise DagRunError(f"--to ({end:%Y-%m-%dT%H:%MZ}) must be after --from ({start:%Y-%m-%dT%H:%MZ})")
-    hours, hour = [], start
-    while hour < end:
-        hours.append(hour)
-        hour += HOUR
-    return hours
+    return interval_hours(start, end)
 
 
 def _prepare_airflow() -> None:
@@ -98,7 +99,7 @@ def load_dag():
     dag = bag.dags[DAG_ID]
     # Airflow 3.3's dag.test() does not register deadline alerts in the database and then fails
     # to look them up by id when the run succeeds; the scheduler is unaffected. The deadline
-    # callback itself is tested on its own (tests/integration/test_alerts.py).
+    # callback itself is tested on its own (tests/integration/test_on_call_notifications.py).
     dag.deadline = None
     return dag
 
@@ -146,13 +147,16 @@ def _run_hours(hours: Sequence[datetime], say: Callable[[str], None]) -> list[Ho
         started = time.monotonic()
         # A manual run's data interval is the hour that ends at its logical date.
         dag_run = dag.test(logical_date=hour + HOUR)
-        states = {ti.task_id: str(ti.state.value if hasattr(ti.state, "value") else ti.state)
-                  for ti in dag_run.get_task_instances()}
-        state = str(dag_run.state.value if hasattr(dag_run.state, "value") else dag_run.state)
-        result = HourRun(hour, state, time.monotonic() - started, states)
+        states = {ti.task_id: _state(ti.state) for ti in dag_run.get_task_instances()}
+        result = HourRun(hour, _state(dag_run.state), time.monotonic() - started, states)
         say(f"  {result.line()}")
         results.append(result)
     return results
+
+
+def _state(state: object) -> str:
+    """'success', 'failed', ... from Airflow's state enums (or None for a task that never ran)."""
+    return str(getattr(state, "value", state))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,12 +17,14 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from include.alerts import ALERTS_FILE
 from include.embedded.layout import EmbeddedLayout, LayoutError
 from include.embedded.services import start_all
 from include.embedded.smoke import run_all
 from include.embedded.supervisor import ServiceError
 from include.loaders.cdc import CdcError
 from include.oltp_connection import OltpError
+from include.quality_gate import interval_hours
 from include.serving_marts import SERVING_MARTS
 from include.settings import Settings, SettingsError
 
@@ -62,7 +64,7 @@ def demo_hours(hours: int, now: datetime) -> list[datetime]:
     """The last `hours` whole hours that have ended: the readings to simulate and the hourly runs to make.
     Whole hours, so every run's sensor finds its hour's objects, as it would in a live deployment."""
     current = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return [current - timedelta(hours=hours - n) for n in range(hours)]
+    return interval_hours(current - timedelta(hours=hours), current)
 
 
 def run_dag(settings: Settings, layout: EmbeddedLayout, hours: list[datetime]) -> None:
@@ -75,14 +77,14 @@ def run_dag(settings: Settings, layout: EmbeddedLayout, hours: list[datetime]) -
         results = run_hours(hours, log_path=log, indent="  ")
     except DagRunError as error:
         raise StageFailed(str(error)) from None
-    broken = [r for r in results if not r.succeeded and r.task_states.get("hold") != "failed"]
+    broken = [r for r in results if not r.succeeded and not r.held]
     if broken:
         raise StageFailed(f"{len(broken)} hourly run(s) failed: {', '.join(broken[0].failed_tasks)} "
                           f"(see {log})")
-    held = [r for r in results if not r.succeeded]
+    held = [r for r in results if r.held]
     if held:
         print(f"  the gate held {len(held)} hour(s): serving kept its last good state; "
-              f"alerts in {layout.local_dir / 'alerts.jsonl'}")
+              f"alerts in {layout.local_dir / ALERTS_FILE}")
     from include.warehouse import reader
 
     with reader(settings.warehouse_path) as conn:
@@ -92,13 +94,14 @@ def run_dag(settings: Settings, layout: EmbeddedLayout, hours: list[datetime]) -
 
 
 def show_report(settings: Settings) -> None:
+    from include.dashboard import PAGE
     from include.research_findings import all_findings, report
     from include.warehouse import reader
 
     print("[7] what the serving marts say: the five research questions")
     with reader(settings.warehouse_path) as conn:
         print(report(all_findings(conn)))
-    page = settings.dashboard_dir / "index.html"
+    page = settings.dashboard_dir / PAGE
     if page.exists():
         print(f"dashboard (rebuilt by the DAG's last published hour; open it in a browser): {page.resolve().as_uri()}")
     else:
