@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements.lock)
-SERVICES = $(PY) -m include.embedded
+SERVICES = $(PY) -m dev.embedded
 
 .PHONY: help install lock manifest up down status env airflow test lint unit demo clean bench-stream bench-load bench-warehouse bench-dag
 
@@ -58,13 +58,13 @@ unit: install manifest ## fast tests, no services
 	$(VENV)/bin/pytest -m unit
 
 airflow: up manifest ## the Airflow web UI on http://localhost:8080 (standalone, embedded services); Ctrl+C stops it
-	@$(PY) -m include.embedded.airflow_ui
+	@$(PY) -m dev.airflow_ui
 
 test: install lint manifest ## lint and the whole suite (starts and stops its own services)
 	$(VENV)/bin/pytest
 
 demo: install manifest ## run the pipeline end to end on the embedded services and show the results
-	@$(PY) -m include.demo
+	@$(PY) -m dev.demo
 
 clean: down ## stop services and delete .local (all local data)
 	rm -rf .local

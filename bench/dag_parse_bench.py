@@ -25,9 +25,9 @@ PROBE = ROOT / "tests" / "dags" / "import_probe.py"
 DAG_FILE = ROOT / "dags" / "heart_rate_hourly.py"
 GOAL_SECONDS = 0.5
 sys.path.insert(0, str(ROOT))
-from tests.dags.import_probe import PROD_PARSE_ENV  # noqa: E402
+from tests.dags.test_dag_integrity import LOCAL_ENV, PROD_ENV  # noqa: E402
 
-MODES = {"local": {"HRS_MODE": "local"}, "prod": PROD_PARSE_ENV}
+MODES = {"local": LOCAL_ENV, "prod": PROD_ENV}
 
 
 def sdk_import_seconds(env: dict[str, str]) -> float:

@@ -18,17 +18,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from include.heart_rate_event import encode  # noqa: E402
-from include.lake_layout import object_key  # noqa: E402
+from dev.embedded.layout import apply_environment  # noqa: E402
+from include.contracts.heart_rate_event import encode  # noqa: E402
+from include.contracts.lake_layout import object_key  # noqa: E402
+from include.contracts.settings import DEFAULT_TOPIC, LakeSettings  # noqa: E402
 from include.loaders import lake_files  # noqa: E402
-from include.settings import Settings  # noqa: E402
 
 LINES_PER_OBJECT = 10_000
 HOUR = 1_790_000_000 - 1_790_000_000 % 3600
 
 
-def fill(settings: Settings, bucket: str, topic: str, lines: int) -> None:
-    s3 = settings.s3_client()
+def fill(lake: LakeSettings, bucket: str, topic: str, lines: int) -> None:
+    s3 = lake.s3_client()
     s3.create_bucket(Bucket=bucket)
     for start in range(0, lines, LINES_PER_OBJECT):
         count = min(LINES_PER_OBJECT, lines - start)
@@ -44,13 +45,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated line counts")
     args = parser.parse_args()
-    settings = Settings.from_env()
+    apply_environment()
+    lake = LakeSettings.from_env()
     results = []
     for lines in (int(size) for size in args.sizes.split(",")):
         bucket = f"bench-load-{uuid.uuid4().hex[:6]}"
-        fill(settings, bucket, "heart-rate", lines)
+        fill(lake, bucket, DEFAULT_TOPIC, lines)
         with tempfile.TemporaryDirectory() as folder:
-            result = lake_files.load(settings.s3_client(), bucket, "heart-rate", Path(folder) / "w.duckdb",
+            result = lake_files.load(lake.s3_client(), bucket, DEFAULT_TOPIC, Path(folder) / "w.duckdb",
                                      say=lambda _: None)
         assert result.rows == lines, result
         results.append((lines, result.rows / result.seconds, result.seconds))

@@ -32,8 +32,9 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from include.heart_rate_event import encode  # noqa: E402
-from include.settings import Settings  # noqa: E402
+from dev.embedded.layout import apply_environment  # noqa: E402
+from include.contracts.heart_rate_event import encode  # noqa: E402
+from include.contracts.settings import KafkaSettings, LakeSettings  # noqa: E402
 from producer.heart_rate_producer import PRODUCER_TUNING, ensure_topic, publish  # noqa: E402
 from producer.oltp import UserProfile  # noqa: E402
 from producer.readings import ReadingGenerator  # noqa: E402
@@ -62,21 +63,21 @@ def encode_ceiling(count: int) -> float:
     return n / (time.perf_counter() - started)
 
 
-def produce_rate(settings: Settings, topic: str, count: int, flush_each: bool = False) -> float:
+def produce_rate(kafka: KafkaSettings, topic: str, count: int, flush_each: bool = False) -> float:
     """Generate, serialise and produce `count` readings (what `produce --mode simulate` does)."""
     from confluent_kafka import Producer
 
-    producer = Producer({**settings.kafka.client_config(), **PRODUCER_TUNING})
+    producer = Producer({**kafka.client_config(), **PRODUCER_TUNING})
     stats = publish(producer, topic, readings(count, seed=2), flush_each=flush_each)
     assert stats.delivered == count, stats
     return stats.produced / stats.seconds
 
 
-def _consume_all(settings: Settings, topic: str, group: str, handle, finish=None) -> tuple[int, float]:
+def _consume_all(kafka: KafkaSettings, topic: str, group: str, handle, finish=None) -> tuple[int, float]:
     """Consume the whole topic, then `finish`; seconds from the first message until finished."""
     from confluent_kafka import Consumer, KafkaError
 
-    consumer = Consumer({**settings.kafka.consumer_config(group), "enable.partition.eof": True})
+    consumer = Consumer({**kafka.consumer_config(group), "enable.partition.eof": True})
     consumer.subscribe([topic])
     count, first, finished = 0, None, set()
     try:
@@ -96,12 +97,12 @@ def _consume_all(settings: Settings, topic: str, group: str, handle, finish=None
         consumer.close()
 
 
-def bare_consume_rate(settings: Settings, topic: str) -> float:
-    count, seconds = _consume_all(settings, topic, f"bare-{uuid.uuid4().hex[:6]}", lambda c, m: m.value())
+def bare_consume_rate(kafka: KafkaSettings, topic: str) -> float:
+    count, seconds = _consume_all(kafka, topic, f"bare-{uuid.uuid4().hex[:6]}", lambda c, m: m.value())
     return count / seconds
 
 
-def sink_rate(settings: Settings, topic: str, bucket: str) -> float:
+def sink_rate(kafka: KafkaSettings, topic: str, bucket: str) -> float:
     """The sink's own loop (`s3_sink.run`) over the whole topic.
 
     Timed from its first message to its last record added, plus the final flush
@@ -112,9 +113,9 @@ def sink_rate(settings: Settings, topic: str, bucket: str) -> float:
 
     from producer.s3_sink import LakeWriter, run
 
-    s3 = settings.s3_client()
+    s3 = LakeSettings.from_env().s3_client()
     s3.create_bucket(Bucket=bucket)
-    consumer = Consumer({**settings.kafka.consumer_config(f"sink-{uuid.uuid4().hex[:6]}"),
+    consumer = Consumer({**kafka.consumer_config(f"sink-{uuid.uuid4().hex[:6]}"),
                          "enable.partition.eof": True})
     marks: dict[str, float] = {}
 
@@ -233,14 +234,15 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=300_000, help="events for the producer and sink runs")
     parser.add_argument("--flush-each-events", type=int, default=3_000, help="events for the flush-per-message run")
     args = parser.parse_args()
-    settings = Settings.from_env()
+    apply_environment()
+    kafka = KafkaSettings.from_env()
     topic = f"bench-{uuid.uuid4().hex[:6]}"
-    ensure_topic(settings.kafka.client_config(), topic)
+    ensure_topic(kafka.client_config(), topic)
     ceiling = encode_ceiling(args.events)
-    producer = produce_rate(settings, topic, args.events)
-    flush_each = produce_rate(settings, f"{topic}-flush", args.flush_each_events, flush_each=True)
-    bare = bare_consume_rate(settings, topic)
-    sink = sink_rate(settings, topic, f"{topic}-lake")
+    producer = produce_rate(kafka, topic, args.events)
+    flush_each = produce_rate(kafka, f"{topic}-flush", args.flush_each_events, flush_each=True)
+    bare = bare_consume_rate(kafka, topic)
+    sink = sink_rate(kafka, topic, f"{topic}-lake")
 
     env = {**os.environ, "HRS_TOPIC": f"{topic}-rss", "HRS_LAKE_BUCKET": f"{topic}-lake"}
     subprocess.run([sys.executable, "-m", "producer", "seed-oltp"], cwd=ROOT, env=env, check=True,

@@ -24,12 +24,16 @@ Runbook: `docs/operations.md`.
 
 from airflow.sdk import dag
 
-from include.dbt_task_groups import dbt_task_group
-from include.gate_tasks import gate, hold, publish
-from include.lake_sensor import wait_for_hour
-from include.load_tasks import load_group
-from include.run_policy import DEFAULT_ARGS, HOURLY, RUN_DEADLINE, RUN_TIMEOUT, START_DATE, TAGS
-from include.serving_refresh import refresh_serving
+from include.hourly.config import HourlyConfig
+from include.hourly.dbt_task_groups import dbt_task_group
+from include.hourly.gate_tasks import gate, hold, publish
+from include.hourly.lake_sensor import wait_for_hour
+from include.hourly.load_tasks import load_group
+from include.hourly.run_policy import DEFAULT_ARGS, HOURLY, RUN_DEADLINE, RUN_TIMEOUT, START_DATE, TAGS
+from include.hourly.serving_refresh import refresh_serving
+
+# The mode (HRS_MODE: local or prod) and the lake to watch, read once and handed to every step.
+CONFIG = HourlyConfig.from_env()
 
 
 @dag(
@@ -46,14 +50,16 @@ from include.serving_refresh import refresh_serving
 def heart_rate_hourly() -> None:
     transform = dbt_task_group(
         "transform",
-        select=["path:seeds", "path:models/staging", "path:models/core", "path:models/quality"],
+        select=["path:seeds", "path:models/staging", "path:models/intermediate", "path:models/core",
+                "path:models/quality"],
         tooltip="dbt: staging, SCD2 dimensions, facts, data-quality checks",
+        config=CONFIG,
     )
-    serve = dbt_task_group("serve", select=["path:models/serving"], tooltip="dbt: the serving marts")
+    serve = dbt_task_group("serve", select=["path:models/serving"], tooltip="dbt: the serving marts", config=CONFIG)
     go = publish()
 
-    wait_for_hour() >> load_group() >> transform >> gate() >> [go, hold()]
-    go >> serve >> refresh_serving()
+    wait_for_hour(CONFIG.lake) >> load_group(CONFIG.mode) >> transform >> gate(CONFIG.mode) >> [go, hold()]
+    go >> serve >> refresh_serving(CONFIG)
 
 
 heart_rate_hourly()

@@ -1,4 +1,12 @@
-"""The Python package the DAGs import: configuration, embedded services, pipeline logic.
+"""The package the DAGs import, split by job.
 
-Everything here is importable without Airflow so it can be tested on its own.
+- `contracts/`: what every deployable shares (settings and mode, names, the event, lake layout, raw schema,
+  serving marts). The producer image ships only this.
+- `hourly/`: the hourly DAG's building blocks (sensor, load, dbt task groups, gate, serving refresh, alerts).
+- `loaders/`: the embedded loaders that write Airbyte's raw tables in local mode.
+- `serving/`: the research findings and the local dashboard.
+- `warehouse.py`: one-writer access to the local DuckDB warehouse.
+
+Imports point one way: `hourly` → `loaders`, `serving`, `warehouse` → `contracts`; nothing here imports
+the laptop tooling in `dev/`. Importable without Airflow, except `hourly`, so the logic is tested on its own.
 """

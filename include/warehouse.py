@@ -65,6 +65,19 @@ def _locked(database: Path, exclusive: bool, wait_seconds: float) -> Iterator[No
 
 
 @contextmanager
+def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction on a writer connection: committed when the block ends, rolled back on any exception
+    or interrupt, so rows and the loader cursor that describes them are written together or not at all."""
+    connection.begin()
+    try:
+        yield
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.commit()
+
+
+@contextmanager
 def writer(database: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
     """The single read-write connection; waits while another process writes or reads."""
     import duckdb

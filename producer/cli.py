@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from include.settings import Settings, SettingsError
+from include.contracts.lake_layout import topic_prefix
+from include.contracts.raw_schema import CDC_PUBLICATION, CDC_SLOT
+from include.contracts.settings import KafkaSettings, LakeSettings, OltpSettings, SettingsError
 from producer.heart_rate_producer import KafkaUnavailable
 from producer.oltp import OltpError
 from producer.s3_sink import LakeUnavailable
@@ -75,48 +77,49 @@ def _positive(kind: type) -> object:
 
 # --- commands ----------------------------------------------------------------
 
-def cmd_seed_oltp(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_seed_oltp(args: argparse.Namespace) -> int:
     from producer import oltp
     from producer.synthetic import make_activities, make_users
 
-    with oltp.connect(settings.oltp_dsn) as conn:
+    with oltp.connect(OltpSettings.from_env().dsn) as conn:
         oltp.apply_schema(conn)
         users = list(oltp.read_users_csv(args.import_csv)) if args.import_csv else make_users(args.users, args.seed)
         new_activities = oltp.insert_activities(conn, make_activities(args.seed))
         new_users = oltp.insert_users(conn, users)
         _say(f"seed-oltp: {new_users} new users ({len(users) - new_users} already there), "
-             f"{new_activities} new activities; publication airbyte_publication and slot airbyte_slot ready")
+             f"{new_activities} new activities; publication {CDC_PUBLICATION} and slot {CDC_SLOT} ready")
         if args.export_csv:
             count = oltp.export_users_csv(conn, args.export_csv)
             _say(f"seed-oltp: exported {count} users to {args.export_csv} (original CSV format)")
     return 0
 
 
-def cmd_simulate_oltp(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_simulate_oltp(args: argparse.Namespace) -> int:
     from producer import oltp
     from producer.oltp_changes import simulate
 
-    with oltp.connect(settings.oltp_dsn) as conn:
+    with oltp.connect(OltpSettings.from_env().dsn) as conn:
         done = simulate(conn, args.changes, args.seed, args.interval, say=_say)
     _say("simulate-oltp: " + ", ".join(f"{count} {kind}" for kind, count in sorted(done.items())))
     return 0
 
 
-def cmd_produce(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_produce(args: argparse.Namespace) -> int:
     from confluent_kafka import Producer
 
     from producer import oltp
     from producer.heart_rate_producer import PRODUCER_TUNING, check_reachable, ensure_topic, publish, real_time_pace
     from producer.readings import ReadingGenerator, sessions_per_hour_for_rate
 
-    kafka = settings.kafka.client_config()
+    settings = KafkaSettings.from_env()
+    kafka = settings.client_config()
     check_reachable(kafka)
-    with oltp.connect(settings.oltp_dsn) as conn:
+    with oltp.connect(OltpSettings.from_env().dsn) as conn:
         today = datetime.now(tz=UTC).date()
         profiles = oltp.load_profiles(conn, today)
         activities = oltp.load_activities(conn)
-    if ensure_topic(kafka, settings.kafka.topic):
-        _say(f"produce: created topic {settings.kafka.topic}")
+    if ensure_topic(kafka, settings.topic):
+        _say(f"produce: created topic {settings.topic}")
     generator = ReadingGenerator(profiles, activities, args.seed)
     stop = _stop_on_signals()
     if args.mode == "simulate":
@@ -135,36 +138,36 @@ def cmd_produce(args: argparse.Namespace, settings: Settings) -> int:
              f"{'stopped' if not args.duration else f'{end:%H:%M:%S} UTC'}")
     producer = Producer({**kafka, **PRODUCER_TUNING})
     readings = generator.readings(int(start.timestamp()), int(end.timestamp()), rate)
-    stats = publish(producer, settings.kafka.topic, readings, stop=stop, pace=pace, progress=_say)
+    stats = publish(producer, settings.topic, readings, stop=stop, pace=pace, progress=_say)
     _say(f"produce: {stats.produced:,} produced in {stats.seconds:.1f} s ({stats.rate:,.0f}/s); "
          f"{stats.delivered:,} delivered, {stats.failed:,} failed, {stats.undelivered:,} unconfirmed"
          + (f"; errors: {stats.errors}" if stats.errors else ""))
     return 0 if stats.failed == 0 and stats.undelivered == 0 else 1
 
 
-def cmd_sink(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_sink(args: argparse.Namespace) -> int:
     from confluent_kafka import Consumer, TopicPartition
 
     from producer.heart_rate_producer import check_reachable
     from producer.s3_sink import LakeWriter, run
 
-    kafka = settings.kafka.client_config()
-    check_reachable(kafka)
+    kafka, lake = KafkaSettings.from_env(), LakeSettings.from_env()
+    check_reachable(kafka.client_config())
     from botocore.exceptions import BotoCoreError, ClientError
 
-    s3 = settings.s3_client()
+    s3 = lake.s3_client()
     try:
-        s3.head_bucket(Bucket=settings.lake_bucket)
+        s3.head_bucket(Bucket=lake.bucket)
     except (BotoCoreError, ClientError) as error:
         raise LakeUnavailable(
-            f"cannot use bucket {settings.lake_bucket!r} at {settings.s3_endpoint_url or 'AWS S3'} ({error}). "
+            f"cannot use bucket {lake.bucket!r} at {lake.endpoint_url or 'AWS S3'} ({error}). "
             "Check HRS_LAKE_BUCKET and the AWS credentials, or start the local services with `make up`."
         ) from None
-    consumer = Consumer({**settings.kafka.consumer_config(args.group), "enable.partition.eof": True})
-    topic = settings.kafka.topic
+    consumer = Consumer({**kafka.consumer_config(args.group), "enable.partition.eof": True})
+    topic = kafka.topic
 
     def put_object(key: str, body: bytes) -> None:
-        s3.put_object(Bucket=settings.lake_bucket, Key=key, Body=body, ContentType="application/json")
+        s3.put_object(Bucket=lake.bucket, Key=key, Body=body, ContentType="application/json")
 
     def commit(partition: int, next_offset: int) -> None:
         consumer.commit(offsets=[TopicPartition(topic, partition, next_offset)], asynchronous=False)
@@ -173,7 +176,7 @@ def cmd_sink(args: argparse.Namespace, settings: Settings) -> int:
                         max_buffer_seconds=args.max_buffer_seconds, background=True)
     stop = _stop_on_signals()
     started = time.monotonic()
-    _say(f"sink: {topic} -> s3://{settings.lake_bucket}/topics/{topic}/ (group {args.group})")
+    _say(f"sink: {topic} -> s3://{lake.bucket}/{topic_prefix(topic)} (group {args.group})")
     try:
         stats = run(consumer, writer, stop, until_idle_seconds=args.until_idle, progress=_say)
     finally:
@@ -209,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     seed = sub.add_parser("seed-oltp", help="create the OLTP schema (CDC-ready) and load synthetic users",
-                          description="Create tables, publication airbyte_publication and slot airbyte_slot, "
+                          description=f"Create tables, publication {CDC_PUBLICATION} and slot {CDC_SLOT}, "
                                       "then insert users and the 23 activities. Idempotent.")
     seed.add_argument("--users", type=_positive(int), default=1000, help="how many users (default 1000)")
     seed.add_argument("--seed", type=int, default=42, help="random seed: same seed, same rows (default 42)")
@@ -259,8 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"seed-oltp": cmd_seed_oltp, "simulate-oltp": cmd_simulate_oltp,
                 "produce": cmd_produce, "sink": cmd_sink}
     try:
-        settings = Settings.from_env()
-        return handlers[args.command](args, settings)
+        return handlers[args.command](args)
     except (SettingsError, OltpError, KafkaUnavailable, LakeUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

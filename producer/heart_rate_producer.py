@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from include.heart_rate_event import encode
+from include.contracts.heart_rate_event import encode
 from producer.readings import Reading
 
 if TYPE_CHECKING:

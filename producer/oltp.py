@@ -9,7 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from include.oltp_connection import OltpError, connect  # noqa: F401 - connect is re-exported for the commands
+from include.contracts.oltp_connection import OltpError, connect  # noqa: F401 - connect is re-exported for the commands
+from include.contracts.raw_schema import CDC_PUBLICATION, CDC_SLOT, CDC_TABLES
 from producer.synthetic import USER_COLUMNS, Activity, User
 
 if TYPE_CHECKING:
@@ -52,10 +53,25 @@ def split_statements(script: str) -> list[str]:
     return statements
 
 
-def apply_schema(conn: psycopg.Connection) -> None:
-    """Run the shipped DDL one statement at a time (a slot cannot be created after writes)."""
+def apply_schema(conn: psycopg.Connection, publication: str = CDC_PUBLICATION, slot: str = CDC_SLOT) -> None:
+    """Run the shipped DDL one statement at a time, then make sure the CDC publication and slot exist."""
     for statement in split_statements(SCHEMA_SQL.read_text()):
         conn.execute(statement)
+    ensure_cdc_objects(conn, publication, slot)
+
+
+def ensure_cdc_objects(conn: psycopg.Connection, publication: str = CDC_PUBLICATION, slot: str = CDC_SLOT) -> None:
+    """The publication of the CDC tables and the pgoutput slot Airbyte's Postgres source reads (idempotent).
+
+    Runs outside any transaction that has written: PostgreSQL cannot create a logical slot after writes.
+    """
+    from psycopg import sql
+
+    if conn.execute("select 1 from pg_publication where pubname = %s", (publication,)).fetchone() is None:
+        conn.execute(sql.SQL("create publication {} for table {}").format(
+            sql.Identifier(publication), sql.SQL(", ").join(sql.Identifier(table) for table in CDC_TABLES)))
+    conn.execute("select pg_create_logical_replication_slot(%s, 'pgoutput') "
+                 "where not exists (select from pg_replication_slots where slot_name = %s)", (slot, slot))
 
 
 def insert_users(conn: psycopg.Connection, users: Iterable[User]) -> int:

@@ -29,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from include.heart_rate_event import EventError, event_timestamp, typed_line_timestamp, typed_lines_timestamps
-from include.lake_layout import dead_letter_key, object_key
+from include.contracts.heart_rate_event import EventError, event_timestamp, typed_line_timestamp, typed_lines_timestamps
+from include.contracts.lake_layout import dead_letter_key, object_key
 
 if TYPE_CHECKING:
     from confluent_kafka import Consumer

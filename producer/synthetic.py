@@ -14,14 +14,13 @@ import random
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from functools import cache
-from pathlib import Path
 
 from faker import Faker
 from faker.providers.geo import Provider as GeoProvider
 
+from include.contracts.paths import COUNTRY_CODES_CSV
 from producer.ground_truth import ACTIVITY_INTENSITY
 
-COUNTRY_CODES_CSV = Path(__file__).resolve().parents[1] / "dbt" / "seeds" / "country_codes.csv"
 FIRST_USER_ID = 10001
 ACTIVITY_ID_RANGE = (20001, 20999)
 BLOOD_TYPE_FREQUENCY = {"O+": 37.4, "A+": 35.7, "B+": 8.5, "O-": 6.6, "A-": 6.3, "AB+": 3.4, "B-": 1.5, "AB-": 0.6}

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from include.embedded.layout import PORT_VARIABLES, PROJECT_ROOT, EmbeddedLayout
-from include.embedded.services import start_all, stop_all
+from dev.embedded.layout import PORT_VARIABLES, EmbeddedLayout
+from dev.embedded.services import start_all, stop_all
+from include.contracts.paths import PROJECT_ROOT
 
 # Fixtures for the stream tests (seeded OLTP, a private topic and bucket per test).
 pytest_plugins = ["tests.integration.stream_fixtures"]

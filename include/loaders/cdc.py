@@ -24,20 +24,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from include.contracts.oltp_connection import connect
+from include.contracts.raw_schema import CDC_PUBLICATION, CDC_SLOT, CDC_TABLES, TABLES
 from include.loaders.pgoutput import Begin, Commit, Decoder, RowChange, int_to_lsn, lsn_to_int
 from include.loaders.raw_tables import append_columns, empty_columns, ensure_raw_schema
 from include.loaders.state import read_state, save_state
-from include.raw_schema import CDC_TABLES, TABLES
-from include.settings import DEFAULT_CDC_SLOT
-from include.warehouse import writer
+from include.warehouse import transaction, writer
 
 if TYPE_CHECKING:
     import duckdb
     import psycopg
 
 STREAM = "oltp_cdc"
-SLOT = DEFAULT_CDC_SLOT
-PUBLICATION = "airbyte_publication"
 CHANGES_PER_READ = 20_000
 
 
@@ -112,6 +110,7 @@ def _check_slot(pg: psycopg.Connection, slot: str, publication: str) -> None:
 
 
 def _initial_snapshot(pg: psycopg.Connection, wh: duckdb.DuckDBPyConnection, result: CdcResult) -> dict[str, Any]:
+    """Every row of both tables as of one REPEATABLE READ snapshot, and the state that remembers it."""
     extracted_at = datetime.now(tz=UTC)
     meta = '{"changes": [], "sync_id": 1}'
     with pg.transaction():
@@ -126,11 +125,19 @@ def _initial_snapshot(pg: psycopg.Connection, wh: duckdb.DuckDBPyConnection, res
                 values = dict(zip(columns, row, strict=True))
                 _append(batch, table, values, lsn_to_int(lsn_text), taken_at, None, extracted_at, meta)
             batches[table] = batch
+    _append_batches(wh, batches, result, snapshot=True)
+    return {"lsn": 0, "snapshot": snapshot_text, "snapshot_lsn": lsn_to_int(lsn_text), "sync_id": 1}
+
+
+def _append_batches(wh: duckdb.DuckDBPyConnection, batches: dict[str, dict[str, list]], result: CdcResult,
+                    snapshot: bool = False) -> None:
     for table, batch in batches.items():
         count = append_columns(wh, table, batch)
-        result.snapshot_rows += count
+        if snapshot:
+            result.snapshot_rows += count
+        else:
+            result.change_rows += count
         result.per_table[table] = result.per_table.get(table, 0) + count
-    return {"lsn": 0, "snapshot": snapshot_text, "snapshot_lsn": lsn_to_int(lsn_text), "sync_id": 1}
 
 
 def advance_slot(pg: psycopg.Connection, slot: str, lsn: str) -> None:
@@ -138,11 +145,61 @@ def advance_slot(pg: psycopg.Connection, slot: str, lsn: str) -> None:
     pg.execute("select pg_replication_slot_advance(%s, %s::pg_lsn)", (slot, lsn))
 
 
-def load(oltp_dsn: str, warehouse_path: Path, slot: str = SLOT, publication: str = PUBLICATION,
+@dataclass
+class ChangeBatch:
+    """The row versions of one read of the slot, by raw table, and how far the read got."""
+
+    rows: dict[str, dict[str, list]]
+    last_commit_lsn: int
+    """The newest commit whose changes are in `rows` (or were loaded before): the state's cursor."""
+    last_end_lsn: int | None
+    """Where the slot may be advanced to once `rows` are committed (None: no whole transaction was read)."""
+
+
+def _decode(messages: list[tuple[str, bytes]], decoder: Decoder, state: dict[str, Any], snapshot: Snapshot,
+            meta: str) -> ChangeBatch:
+    """Turn pgoutput messages into raw rows: whole transactions only, none already loaded or in the snapshot."""
+    extracted_at = datetime.now(tz=UTC)
+    batch = ChangeBatch({table: empty_columns(table) for table in CDC_TABLES}, state["lsn"], None)
+    pending: list[tuple[int, RowChange]] = []
+    begin: Begin | None = None
+    for lsn_text, data in messages:
+        event = decoder.decode(bytes(data))
+        if isinstance(event, Begin):
+            begin, pending = event, []
+        elif isinstance(event, RowChange):
+            pending.append((lsn_to_int(lsn_text), event))
+        elif isinstance(event, Commit):
+            batch.last_end_lsn = event.end_lsn
+            new = begin is not None and event.commit_lsn > state["lsn"] and not snapshot.contains(begin.xid)
+            if new:
+                for row_lsn, change in pending:
+                    _append_change(batch, change, row_lsn, event, extracted_at, meta)
+                batch.last_commit_lsn = max(batch.last_commit_lsn, event.commit_lsn)
+            begin, pending = None, []
+    return batch
+
+
+def _append_change(batch: ChangeBatch, change: RowChange, row_lsn: int, commit: Commit, extracted_at: datetime,
+                   meta: str) -> None:
+    table = change.relation.table
+    if table in batch.rows:
+        deleted_at = commit.commit_time if change.operation == "delete" else None
+        _append(batch.rows[table], table, change.values, row_lsn, commit.commit_time, deleted_at, extracted_at, meta)
+
+
+def _read_slot(pg: psycopg.Connection, slot: str, publication: str) -> list[tuple[str, bytes]]:
+    """The next changes in the slot, without consuming them (the slot advances only after the warehouse commit)."""
+    return pg.execute(
+        "select lsn::text, data from pg_logical_slot_peek_binary_changes(%s, null, %s, "
+        "'proto_version', '1', 'publication_names', %s)",
+        (slot, CHANGES_PER_READ, publication),
+    ).fetchall()
+
+
+def load(oltp_dsn: str, warehouse_path: Path, slot: str = CDC_SLOT, publication: str = CDC_PUBLICATION,
          say: Callable[[str], None] = print) -> CdcResult:
     """Append every new row version to the raw CDC tables, then advance the slot."""
-    from include.oltp_connection import connect
-
     started = time.monotonic()
     result = CdcResult()
     decoder = Decoder()
@@ -152,63 +209,21 @@ def load(oltp_dsn: str, warehouse_path: Path, slot: str = SLOT, publication: str
         state = read_state(wh, STREAM)
         if state is None:
             say(f"load cdc: empty warehouse, taking the initial snapshot (slot {slot})")
-            wh.begin()
-            try:
+            with transaction(wh):
                 state = _initial_snapshot(pg, wh, result)
                 save_state(wh, STREAM, state)
-                wh.commit()
-            except BaseException:
-                wh.rollback()
-                raise
         snapshot = Snapshot.parse(state["snapshot"])
         sync_id = state.get("sync_id", 0) + 1
         meta = f'{{"changes": [], "sync_id": {sync_id}}}'
-        while True:
-            messages = pg.execute(
-                "select lsn::text, data from pg_logical_slot_peek_binary_changes(%s, null, %s, "
-                "'proto_version', '1', 'publication_names', %s)",
-                (slot, CHANGES_PER_READ, publication),
-            ).fetchall()
-            if not messages:
-                break
-            extracted_at = datetime.now(tz=UTC)
-            batches = {table: empty_columns(table) for table in CDC_TABLES}
-            pending: list[tuple[int, RowChange]] = []
-            begin: Begin | None = None
-            last_commit_lsn, last_end_lsn = state["lsn"], None
-            for lsn_text, data in messages:
-                event = decoder.decode(bytes(data))
-                if isinstance(event, Begin):
-                    begin, pending = event, []
-                elif isinstance(event, RowChange):
-                    pending.append((lsn_to_int(lsn_text), event))
-                elif isinstance(event, Commit):
-                    last_end_lsn = event.end_lsn
-                    already_loaded = event.commit_lsn <= state["lsn"]
-                    if begin is not None and not already_loaded and not snapshot.contains(begin.xid):
-                        for row_lsn, change in pending:
-                            table = change.relation.table
-                            if table in batches:
-                                deleted = event.commit_time if change.operation == "delete" else None
-                                _append(batches[table], table, change.values, row_lsn, event.commit_time,
-                                        deleted, extracted_at, meta)
-                        last_commit_lsn = max(last_commit_lsn, event.commit_lsn)
-                    begin, pending = None, []
-            wh.begin()
-            try:
-                for table, batch in batches.items():
-                    count = append_columns(wh, table, batch)
-                    result.change_rows += count
-                    result.per_table[table] = result.per_table.get(table, 0) + count
-                state = {**state, "lsn": last_commit_lsn, "sync_id": sync_id}
+        while messages := _read_slot(pg, slot, publication):
+            batch = _decode(messages, decoder, state, snapshot, meta)
+            with transaction(wh):
+                _append_batches(wh, batch.rows, result)
+                state = {**state, "lsn": batch.last_commit_lsn, "sync_id": sync_id}
                 save_state(wh, STREAM, state)
-                wh.commit()
-            except BaseException:
-                wh.rollback()
-                raise
-            if last_end_lsn is not None:
+            if batch.last_end_lsn is not None:
                 # Only after the warehouse commit: the slot may now forget these changes.
-                advance_slot(pg, slot, int_to_lsn(last_end_lsn))
+                advance_slot(pg, slot, int_to_lsn(batch.last_end_lsn))
             say(f"load cdc: {result.change_rows} change rows so far")
             if len(messages) < CHANGES_PER_READ:
                 break

@@ -10,19 +10,25 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from include.contracts.oltp_connection import OltpError
+from include.contracts.raw_schema import CDC_SLOT
+from include.contracts.settings import LakeSettings, OltpSettings, SettingsError, WarehouseSettings
 from include.loaders import cdc, lake_files
-from include.oltp_connection import OltpError
-from include.settings import Settings, SettingsError
 from include.warehouse import WarehouseBusy
 
 
-def load_lake(settings: Settings, say: Callable[[str], None] = print) -> lake_files.LoadResult:
-    return lake_files.load(settings.s3_client(), settings.lake_bucket, settings.kafka.topic,
-                           settings.warehouse_path, say=say)
+def load_lake(say: Callable[[str], None] = print) -> lake_files.LoadResult:
+    """New lake objects into raw, with the lake and warehouse settings of the environment."""
+    lake = LakeSettings.from_env()
+    return lake_files.load(lake.s3_client(), lake.bucket, lake.topic, WarehouseSettings.from_env().warehouse_path,
+                           say=say)
 
 
-def load_cdc(settings: Settings, slot: str | None = None, say: Callable[[str], None] = print) -> cdc.CdcResult:
-    return cdc.load(settings.oltp_dsn, settings.warehouse_path, slot=slot or settings.cdc_slot, say=say)
+def load_cdc(slot: str | None = None, say: Callable[[str], None] = print) -> cdc.CdcResult:
+    """The OLTP change log into raw, with the OLTP and warehouse settings of the environment."""
+    oltp = OltpSettings.from_env()
+    return cdc.load(oltp.dsn, WarehouseSettings.from_env().warehouse_path, slot=slot or oltp.cdc_slot,
+                    publication=oltp.cdc_publication, say=say)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,14 +38,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "as Airbyte does in production.",
     )
     parser.add_argument("what", choices=("lake", "cdc", "all"), help="which loader to run")
-    parser.add_argument("--slot", help=f"replication slot for cdc (default: HRS_CDC_SLOT, else {cdc.SLOT})")
+    parser.add_argument("--slot", help=f"replication slot for cdc (default: HRS_CDC_SLOT, else {CDC_SLOT})")
     args = parser.parse_args(argv)
     try:
-        settings = Settings.from_env()
         if args.what in ("lake", "all"):
-            print(f"lake: {load_lake(settings)}", flush=True)
+            print(f"lake: {load_lake()}", flush=True)
         if args.what in ("cdc", "all"):
-            print(f"cdc: {load_cdc(settings, args.slot)}", flush=True)
+            print(f"cdc: {load_cdc(args.slot)}", flush=True)
     except (SettingsError, OltpError, cdc.CdcError, WarehouseBusy) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -23,15 +23,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from include.heart_rate_event import EventError, from_dict, match_typed, typed_error
-from include.lake_layout import TOPICS_PREFIX
+from include.contracts.heart_rate_event import EventError, from_dict, match_typed, typed_error
+from include.contracts.lake_layout import topic_prefix
+from include.contracts.raw_schema import HEART_RATE_REJECTS, HEART_RATE_STREAM, REJECT_COLUMNS, TABLES
 from include.loaders.raw_tables import append_columns, empty_columns, ensure_raw_schema
 from include.loaders.state import read_state, save_state
-from include.raw_schema import REJECT_COLUMNS, TABLES
-from include.warehouse import writer
+from include.warehouse import transaction, writer
 
-STREAM = "heart_rate_stream"
-REJECTS = "heart_rate_stream_rejects"
+STREAM = HEART_RATE_STREAM
+REJECTS = HEART_RATE_REJECTS
 BATCH_BYTES = 64 * 2**20
 DOWNLOAD_THREADS = 4
 
@@ -185,7 +185,7 @@ def load(s3: Any, bucket: str, topic: str, warehouse_path: Path,
     """Load every new lake object of `topic`; each batch commits its rows and the cursor together."""
     started = time.monotonic()
     result = LoadResult()
-    prefix = f"{TOPICS_PREFIX}/{topic}/"
+    prefix = topic_prefix(topic)
     with writer(warehouse_path) as conn:
         ensure_raw_schema(conn)
         state = read_state(conn, STREAM)
@@ -205,15 +205,10 @@ def load(s3: Any, bucket: str, topic: str, warehouse_path: Path,
                 for file, body in zip(batch, pool.map(download, batch), strict=True):
                     parse_file(body, file, extracted_at, sync_id, rows, rejects, raw_ids)
                     cursor.advance(file)
-                conn.begin()
-                try:
+                with transaction(conn):
                     result.rows += append_columns(conn, STREAM, rows)
                     result.rejects += append_columns(conn, REJECTS, rejects)
                     save_state(conn, STREAM, {**cursor.to_state(), "sync_id": sync_id})
-                    conn.commit()
-                except BaseException:
-                    conn.rollback()
-                    raise
                 result.files += len(batch)
                 say(f"load {STREAM}: {result.files}/{len(new)} files, {result.rows:,} rows, "
                     f"{result.rejects:,} rejects")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from include.raw_schema import SCHEMA, TABLES, create_statements
+from include.contracts.raw_schema import SCHEMA, TABLES, create_statements
 
 if TYPE_CHECKING:
     import duckdb

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from include.raw_schema import SCHEMA, STATE_TABLE
+from include.contracts.raw_schema import SCHEMA, STATE_TABLE
 
 if TYPE_CHECKING:
     import duckdb

@@ -46,13 +46,6 @@ drop trigger if exists activities_touch_last_update on activities;
 create trigger activities_touch_last_update before update on activities
     for each row execute function touch_last_update();
 
--- Airbyte CDC: a publication for the two tables and a pgoutput slot.
-do $$
-begin
-    if not exists (select from pg_publication where pubname = 'airbyte_publication') then
-        create publication airbyte_publication for table users, activities;
-    end if;
-end $$;
-
-select pg_create_logical_replication_slot('airbyte_slot', 'pgoutput')
-where not exists (select from pg_replication_slots where slot_name = 'airbyte_slot');
+-- Airbyte CDC then needs a publication of both tables and a pgoutput slot. `python -m producer
+-- seed-oltp` creates them right after this script, with the names of include/contracts/raw_schema.py
+-- (airbyte_publication, airbyte_slot by default); docs/production.md shows the statements for a DBA.

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from include.embedded.layout import PROJECT_ROOT
-from tests.dags.import_probe import PROD_PARSE_ENV
+from dev.embedded.layout import EmbeddedLayout
+from include.contracts.paths import PROJECT_ROOT
+from tests.dags.import_probe import PROD_PARSE_ENV, PROJECT_VARIABLE_PREFIXES
 
 pytestmark = pytest.mark.unit
 
@@ -29,10 +30,13 @@ MIN_RETRIES = 2
 
 
 PROD_ENV = PROD_PARSE_ENV
+LOCAL_ENV = {**EmbeddedLayout.from_env({}).environment(), "HRS_MODE": "local"}
+"""What `make airflow` gives the DAG processor on a laptop (`make env`)."""
 
 
 def probe(path: Path, tmp_path: Path, **extra_env: str) -> dict:
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    base = {key: value for key, value in os.environ.items() if not key.startswith(PROJECT_VARIABLE_PREFIXES)}
+    env = {**base, "AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
            "PYTHONPATH": str(PROJECT_ROOT), **extra_env}
     result = subprocess.run([sys.executable, str(PROBE), str(path)], capture_output=True, text=True,
                             env=env, cwd=PROJECT_ROOT, timeout=300, check=False)
@@ -84,6 +88,6 @@ def test_rules_report_import_errors(tmp_path: Path) -> None:
 @pytest.mark.parametrize("mode", ["local", "prod"])
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=[p.name for p in DAG_FILES])
 def test_project_dag_files_follow_the_rules(dag_file: Path, mode: str, tmp_path: Path) -> None:
-    report = probe(dag_file, tmp_path, **(PROD_ENV if mode == "prod" else {"HRS_MODE": "local"}))
+    report = probe(dag_file, tmp_path, **(PROD_ENV if mode == "prod" else LOCAL_ENV))
     assert violations(report) == []
     print(f"{dag_file.name} ({mode}): parsed in {report['seconds']:.2f} s beyond airflow.sdk and cosmos")

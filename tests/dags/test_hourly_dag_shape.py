@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from include.embedded.layout import PROJECT_ROOT
-from include.serving_marts import SERVING_MARTS
-from tests.dags.test_dag_integrity import PROD_ENV, probe
+from include.contracts.paths import PROJECT_ROOT
+from include.contracts.serving_marts import SERVING_MARTS
+from tests.dags.test_dag_integrity import LOCAL_ENV, PROD_ENV, probe
 
 pytestmark = pytest.mark.unit
 
@@ -35,7 +35,7 @@ def _reachable(tasks: dict[str, dict], start: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict[str, dict]]:
-    return _dag(tmp_path_factory.mktemp("local"), HRS_MODE="local")
+    return _dag(tmp_path_factory.mktemp("local"), **LOCAL_ENV)
 
 
 def test_the_steps_run_in_pipeline_order(local: tuple[dict, dict[str, dict]]) -> None:

@@ -6,8 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from include.dbt_project import dbt_command
-from include.embedded.layout import PROJECT_ROOT
+from dev.dbt_cli import dbt_command
+from include.contracts.paths import PROJECT_ROOT
 
 
 def run_dbt(*args: str, warehouse: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ import sys
 import fakesnow
 from dbt.cli.main import dbtRunner
 
-from include.dbt_project import dbt_arguments
+from dev.dbt_cli import dbt_arguments
 
 if __name__ == "__main__":
     with fakesnow.patch():

@@ -14,9 +14,10 @@ import boto3
 import psycopg
 import pytest
 
-from include.embedded.layout import PROJECT_ROOT, EmbeddedLayout
-from include.heart_rate_event import parse
-from include.lake_layout import TOPICS_PREFIX, event_hour, parse_key
+from dev.embedded.layout import EmbeddedLayout
+from include.contracts.heart_rate_event import parse
+from include.contracts.lake_layout import TOPICS_PREFIX, event_hour, parse_key
+from include.contracts.paths import PROJECT_ROOT
 from producer import oltp
 from producer.synthetic import make_activities, make_users
 

@@ -77,10 +77,10 @@ def airbyte_api(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[str]:
 def _prod_dag():
     from airflow.sdk import DAG
 
-    from include.load_tasks import load_group
+    from include.hourly.load_tasks import load_group
 
     with DAG("wiring", schedule=None, start_date=datetime(2026, 1, 1)) as dag:
-        load_group(mode="prod")
+        load_group("prod")
     return dag
 
 
@@ -102,10 +102,10 @@ def test_prod_load_group_is_trigger_then_deferrable_sensor_per_connection() -> N
 def test_local_load_group_uses_the_duckdb_writer_pool() -> None:
     from airflow.sdk import DAG
 
-    from include.load_tasks import DUCKDB_WRITER_POOL, load_group
+    from include.hourly.load_tasks import DUCKDB_WRITER_POOL, load_group
 
     with DAG("wiring_local", schedule=None, start_date=datetime(2026, 1, 1)) as dag:
-        load_group(mode="local")
+        load_group("local")
     assert sorted(dag.task_dict) == ["load.load_oltp_cdc", "load.load_s3_stream"]
     assert {t.pool for t in dag.tasks} == {DUCKDB_WRITER_POOL}
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from include.embedded.layout import PROJECT_ROOT, EmbeddedLayout
+from dev.embedded.layout import EmbeddedLayout
+from include.contracts.paths import PROJECT_ROOT
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
@@ -46,7 +47,7 @@ def test_airflow_ui_serves_the_dag_and_stops_on_ctrl_c(embedded: EmbeddedLayout,
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow")}
     log = tmp_path / "airflow_ui.log"
     with open(log, "w") as output:
-        process = subprocess.Popen([sys.executable, "-m", "include.embedded.airflow_ui", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "dev.airflow_ui", "--port", str(port)],
                                    cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from include.alerts import Alert, send
+from include.hourly.alerts import Alert, send
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration

@@ -12,9 +12,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from include.embedded.layout import PROJECT_ROOT, EmbeddedLayout
-from include.embedded.services import service_specs
-from include.embedded.supervisor import ServiceError, State, start, status, stop
+from dev.embedded.layout import EmbeddedLayout
+from dev.embedded.services import service_specs
+from dev.embedded.supervisor import ServiceError, State, start, status, stop
+from include.contracts.paths import PROJECT_ROOT
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
@@ -33,7 +34,7 @@ def layout(tmp_path: Path) -> EmbeddedLayout:
 
 def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "include.embedded", *args],
+        [sys.executable, "-m", "dev.embedded", *args],
         cwd=PROJECT_ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=120,
     )
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from include.embedded.layout import PROJECT_ROOT
+from include.contracts.paths import PROJECT_ROOT
 from include.loaders import cdc
 from producer import oltp
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from include.embedded.layout import EmbeddedLayout
+from dev.embedded.layout import EmbeddedLayout
 from tests.integration.dbt_helpers import run_dbt
 
 pytestmark = pytest.mark.integration

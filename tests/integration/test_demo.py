@@ -10,7 +10,8 @@ import sys
 import duckdb
 import pytest
 
-from include.embedded.layout import PROJECT_ROOT, EmbeddedLayout
+from dev.embedded.layout import EmbeddedLayout
+from include.contracts.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +22,7 @@ def test_demo_runs_the_pipeline_and_reports_what_the_marts_say(embedded: Embedde
     keep = {"HRS_LOCAL_DIR", "HRS_S3_PORT", "HRS_PG_PORT", "HRS_KAFKA_PORT", "PATH", "HOME"}
     env = {key: value for key, value in os.environ.items() if key in keep or not key.startswith(
         ("HRS_", "KAFKA_", "AWS_", "OLTP_", "AIRFLOW"))}
-    result = subprocess.run([sys.executable, "-m", "include.demo", "--users", "50", "--hours", "1",
+    result = subprocess.run([sys.executable, "-m", "dev.demo", "--users", "50", "--hours", "1",
                              "--changes", "3"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
                             timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -11,17 +11,17 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from include.embedded.layout import EmbeddedLayout
-from include.embedded.services import service_specs
-from include.embedded.supervisor import State, start, status
-from include.settings import Settings
+from dev.embedded.layout import EmbeddedLayout
+from dev.embedded.services import service_specs
+from dev.embedded.supervisor import State, start, status
+from include.contracts.settings import KafkaSettings, LakeSettings, OltpSettings, WarehouseSettings
 from include.warehouse import reader, writer
 
 pytestmark = pytest.mark.integration
 
 
 def test_kafka_produce_consume_with_a_committed_group_offset(embedded: EmbeddedLayout) -> None:
-    kafka = Settings.from_env().kafka.client_config()
+    kafka = KafkaSettings.from_env().client_config()
     topic = f"smoke-{uuid.uuid4().hex[:8]}"
     admin = AdminClient(kafka)  # keep a reference: the futures die with the client
     for future in admin.create_topics([NewTopic(topic, num_partitions=3)]).values():
@@ -34,7 +34,7 @@ def test_kafka_produce_consume_with_a_committed_group_offset(embedded: EmbeddedL
     assert producer.flush(10) == 0
     assert delivered and delivered[0][0] is None
 
-    consumer = Consumer(Settings.from_env().kafka.consumer_config(group_id=f"g-{topic}"))
+    consumer = Consumer(KafkaSettings.from_env().consumer_config(group_id=f"g-{topic}"))
     try:
         consumer.subscribe([topic])
         deadline = time.monotonic() + 30
@@ -53,15 +53,15 @@ def test_kafka_produce_consume_with_a_committed_group_offset(embedded: EmbeddedL
 
 
 def test_s3_put_and_get_in_the_lake_bucket(embedded: EmbeddedLayout) -> None:
-    settings = Settings.from_env()
+    bucket = LakeSettings.from_env().bucket
     s3 = boto3.client("s3")  # endpoint, keys and region come from the environment, as in real use
     key = "topics/smoke/year=2026/month=01/day=01/hour=00/smoke+0+0000000000.json"
-    s3.put_object(Bucket=settings.lake_bucket, Key=key, Body=b'{"a": 1}\n')
-    assert s3.get_object(Bucket=settings.lake_bucket, Key=key)["Body"].read() == b'{"a": 1}\n'
+    s3.put_object(Bucket=bucket, Key=key, Body=b'{"a": 1}\n')
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b'{"a": 1}\n'
 
 
 def test_postgres_logical_replication_with_pgoutput(embedded: EmbeddedLayout) -> None:
-    dsn = Settings.from_env().oltp_dsn
+    dsn = OltpSettings.from_env().dsn
     slot = f"smoke_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(dsn, autocommit=True) as conn:
         assert conn.execute("select 1").fetchone() == (1,)
@@ -83,7 +83,7 @@ def test_postgres_logical_replication_with_pgoutput(embedded: EmbeddedLayout) ->
 
 
 def test_duckdb_warehouse_write_then_read(embedded: EmbeddedLayout) -> None:
-    path = Settings.from_env().warehouse_path
+    path = WarehouseSettings.from_env().warehouse_path
     with writer(path) as conn:
         conn.execute("create or replace table smoke as select range as n from range(10)")
     with reader(path) as conn:

@@ -1,4 +1,4 @@
-"""The hourly DAG end to end: the real DAG file run by `dag.test()` (`include.dag_runs`) over the
+"""The hourly DAG end to end: the real DAG file run by `dag.test()` (`dev.dag_runs`) over the
 embedded broker, S3, PostgreSQL and DuckDB, with dbt run in-process by Cosmos.
 
 One private OLTP database, topic, bucket, warehouse and alerts folder for the
@@ -27,10 +27,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from include.embedded.layout import PROJECT_ROOT, EmbeddedLayout
-from include.lake_layout import object_key, parse_key
-from include.serving_marts import SERVING_MARTS
-from include.settings import Settings
+from dev.embedded.layout import EmbeddedLayout
+from include.contracts.lake_layout import object_key, parse_key
+from include.contracts.paths import PROJECT_ROOT
+from include.contracts.serving_marts import SERVING_MARTS
+from include.contracts.settings import LakeSettings
 from tests.integration.browser import render
 from tests.integration.stream_fixtures import Stream, create_oltp_database, drop_oltp_database, lake_objects
 
@@ -63,7 +64,7 @@ class Pipeline:
 
     def run(self, first: datetime, count: int) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "include.dag_runs", "--from", first.isoformat(),
+            [sys.executable, "-m", "dev.dag_runs", "--from", first.isoformat(),
              "--to", (first + count * HOUR).isoformat(), "--log", str(self.logs)],
             cwd=PROJECT_ROOT, env=self.env, capture_output=True, text=True, timeout=900, check=False,
         )
@@ -82,7 +83,7 @@ def pipeline(embedded: EmbeddedLayout, seeded_oltp: str,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     dsn, slot = create_oltp_database(embedded, users=USERS, seed=9)
     name = f"dag-{uuid.uuid4().hex[:8]}"
-    Settings.from_env().s3_client().create_bucket(Bucket=name)
+    LakeSettings.from_env().s3_client().create_bucket(Bucket=name)
     folder = tmp_path_factory.mktemp("dag")
     env = {**os.environ, "HRS_TOPIC": name, "HRS_LAKE_BUCKET": name, "OLTP_DSN": dsn, "HRS_CDC_SLOT": slot,
            "HRS_WAREHOUSE_PATH": str(folder / "warehouse.duckdb"), "HRS_DASHBOARD_DIR": str(folder / "dashboard"),
@@ -150,7 +151,7 @@ def test_an_hour_of_bad_data_is_held_and_pages_on_call(pipeline: Pipeline) -> No
     bad = "\n".join(json.dumps({"event_id": str(uuid.uuid4()), "user_id": 10001, "heart_rate": 999,
                                 "timestamp": start + n % 3600, "meta": {"activity_id": 20001,
                                 "location": {"latitude": 10.0, "longitude": 10.0}}}) for n in range(bad_readings))
-    Settings.from_env(pipeline.env).s3_client().put_object(
+    LakeSettings.from_env(pipeline.env).s3_client().put_object(
         Bucket=pipeline.stream.bucket, Key=object_key(pipeline.stream.topic, 99, 0, start), Body=bad.encode())
     before = pipeline.serving_snapshot()
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from include.embedded.layout import PROJECT_ROOT
-from include.heart_rate_event import encode
-from include.lake_layout import object_key
+from include.contracts.heart_rate_event import encode
+from include.contracts.lake_layout import object_key
+from include.contracts.paths import PROJECT_ROOT
+from include.contracts.settings import LakeSettings
 from include.loaders import lake_files
-from include.settings import Settings
 from tests.integration.dbt_helpers import run_dbt
 from tests.integration.stream_fixtures import Stream
 
@@ -34,12 +34,12 @@ def _lines(first: int, count: int) -> bytes:
 
 def _put(stream: Stream, partition: int, start: int, body: bytes) -> str:
     key = object_key(stream.topic, partition, start, HOUR)
-    Settings.from_env().s3_client().put_object(Bucket=stream.bucket, Key=key, Body=body)
+    LakeSettings.from_env().s3_client().put_object(Bucket=stream.bucket, Key=key, Body=body)
     return key
 
 
 def _load(stream: Stream, warehouse: Path) -> lake_files.LoadResult:
-    return lake_files.load(Settings.from_env().s3_client(), stream.bucket, stream.topic, warehouse,
+    return lake_files.load(LakeSettings.from_env().s3_client(), stream.bucket, stream.topic, warehouse,
                            say=lambda _: None)
 
 
@@ -120,11 +120,11 @@ def test_loader_killed_before_its_commit_loses_and_repeats_nothing(stream: Strea
     crash = textwrap.dedent(f"""
         import os, signal
         from include.loaders import lake_files
-        from include.settings import Settings
+        from include.contracts.settings import LakeSettings
         def die(*args, **kwargs):
             os.kill(os.getpid(), signal.SIGKILL)
         lake_files.save_state = die
-        lake_files.load(Settings.from_env().s3_client(), {stream.bucket!r}, {stream.topic!r},
+        lake_files.load(LakeSettings.from_env().s3_client(), {stream.bucket!r}, {stream.topic!r},
                         __import__("pathlib").Path({str(warehouse)!r}))
     """)
     child = subprocess.run([sys.executable, "-c", crash], cwd=PROJECT_ROOT, env=dict(os.environ),

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from include.notifications import OnCallNotifier, failing_check, run_overran
+from include.hourly.notifications import OnCallNotifier, failing_check, run_overran
 
 pytestmark = pytest.mark.integration
 

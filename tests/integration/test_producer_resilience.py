@@ -14,10 +14,10 @@ import boto3
 import pytest
 from confluent_kafka import Consumer, Producer
 
-from include.embedded.layout import TANSU_STORAGE_BUCKET, EmbeddedLayout
-from include.embedded.services import service_specs
-from include.embedded.supervisor import start, stop
-from include.settings import CONSUMER_GROUP_TUNING
+from dev.embedded.layout import TANSU_STORAGE_BUCKET, EmbeddedLayout
+from dev.embedded.services import service_specs
+from dev.embedded.supervisor import start, stop
+from include.contracts.settings import EMBEDDED_BROKER_GROUP_TUNING
 from producer.heart_rate_producer import PRODUCER_TUNING, PublishStats, ensure_topic, publish
 from tests.conftest import free_port
 from tests.integration.stream_fixtures import Stream
@@ -73,7 +73,7 @@ def test_broker_restart_during_produce(embedded: EmbeddedLayout, tmp_path: Path)
         assert stats.produced == count
         assert stats.delivered + stats.failed + stats.undelivered == count  # every event accounted for
 
-        consumer = Consumer({**config, **CONSUMER_GROUP_TUNING, "group.id": topic, "auto.offset.reset": "earliest",
+        consumer = Consumer({**config, **EMBEDDED_BROKER_GROUP_TUNING, "group.id": topic, "auto.offset.reset": "earliest",
                              "enable.partition.eof": True})
         consumer.subscribe([topic])
         values, finished, deadline = [], set(), time.monotonic() + 60

@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from include.embedded.layout import EmbeddedLayout
+from dev.embedded.layout import EmbeddedLayout
+from include.contracts.settings import LakeSettings
 from include.loaders import cdc, lake_files
-from include.settings import Settings
 from producer import ground_truth as truth
 from producer import oltp
 from tests.integration.dbt_helpers import run_dbt
@@ -38,7 +38,7 @@ def marts(embedded: EmbeddedLayout, seeded_oltp: str, tmp_path_factory: pytest.T
 
     dsn, slot = create_oltp_database(embedded, users=USERS, seed=5)
     name = f"rq-{uuid.uuid4().hex[:8]}"
-    Settings.from_env().s3_client().create_bucket(Bucket=name)
+    LakeSettings.from_env().s3_client().create_bucket(Bucket=name)
     stream = Stream(topic=name, bucket=name, group=f"sink-{name}")
     warehouse = tmp_path_factory.mktemp("rq") / "w.duckdb"
 
@@ -55,7 +55,7 @@ def marts(embedded: EmbeddedLayout, seeded_oltp: str, tmp_path_factory: pytest.T
     produce(future.isoformat())
     sink = stream.cli("sink", "--group", stream.group, "--until-idle", "2")
     assert sink.returncode == 0, sink.stdout + sink.stderr
-    lake_files.load(Settings.from_env().s3_client(), stream.bucket, stream.topic, warehouse, say=lambda _: None)
+    lake_files.load(LakeSettings.from_env().s3_client(), stream.bucket, stream.topic, warehouse, say=lambda _: None)
     cdc.load(dsn, warehouse, slot=slot, say=lambda _: None)
     build = run_dbt("build", warehouse=warehouse)
     assert build.returncode == 0, build.stdout[-4000:]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from include.embedded.layout import PROJECT_ROOT
+from include.contracts.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration
 

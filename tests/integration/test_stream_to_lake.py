@@ -83,7 +83,7 @@ def test_sink_killed_at_several_points_leaves_the_same_lake_as_an_uninterrupted_
 def test_original_format_and_malformed_messages(stream: Stream) -> None:
     from confluent_kafka import Producer
 
-    from include.settings import Settings
+    from include.contracts.settings import KafkaSettings
 
     hour = int(datetime(2026, 2, 1, 10, tzinfo=UTC).timestamp())
     original = [
@@ -92,7 +92,7 @@ def test_original_format_and_malformed_messages(stream: Stream) -> None:
         for i in range(3)
     ]
     bad = [b"\x00\x01 not json", b'{"user_id": 10001, "heart_rate": 80}']
-    producer = Producer(Settings.from_env().kafka.client_config())
+    producer = Producer(KafkaSettings.from_env().client_config())
     for value in original + bad:
         producer.produce(stream.topic, value, b"10001")
     assert producer.flush(10) == 0

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from include.serving_refresh import refresh_tableau_extract
+from include.hourly.serving_refresh import refresh_tableau_extract
 
 pytestmark = pytest.mark.integration
 

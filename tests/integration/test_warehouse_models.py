@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from include.heart_rate_event import encode
-from include.lake_layout import object_key
+from include.contracts.heart_rate_event import encode
+from include.contracts.lake_layout import interval_hours, object_key
+from include.contracts.settings import LakeSettings
+from include.hourly.quality_gate import decide, read_local_checks
 from include.loaders import cdc, lake_files
-from include.quality_gate import decide, interval_hours, read_local_checks
-from include.settings import Settings
 from producer import oltp
 from tests.integration.dbt_helpers import run_dbt
 from tests.integration.stream_fixtures import Stream
@@ -27,11 +27,11 @@ def _reading(n: int, user_id: int, timestamp: int, heart_rate: int = 80) -> byte
 
 def _put_lake(stream: Stream, partition: int, start: int, lines: list[bytes]) -> None:
     key = object_key(stream.topic, partition, start, int(lines[0].split(b'"timestamp":')[1].split(b",")[0]))
-    Settings.from_env().s3_client().put_object(Bucket=stream.bucket, Key=key, Body=b"\n".join(lines) + b"\n")
+    LakeSettings.from_env().s3_client().put_object(Bucket=stream.bucket, Key=key, Body=b"\n".join(lines) + b"\n")
 
 
 def _load(stream: Stream, warehouse: Path, dsn: str | None = None, slot: str | None = None) -> None:
-    lake_files.load(Settings.from_env().s3_client(), stream.bucket, stream.topic, warehouse, say=lambda _: None)
+    lake_files.load(LakeSettings.from_env().s3_client(), stream.bucket, stream.topic, warehouse, say=lambda _: None)
     if dsn:
         cdc.load(dsn, warehouse, slot=slot, say=lambda _: None)
 

@@ -6,10 +6,17 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from include.embedded.layout import PROJECT_ROOT
-from include.lake_sensor import AWS_CONN_ID
-from include.load_tasks import DUCKDB_WRITER_POOL
-from include.settings import Settings
+from include.contracts.paths import PROJECT_ROOT
+from include.contracts.settings import (
+    LOCAL_LAKE_BUCKET,
+    KafkaSettings,
+    LakeSettings,
+    OltpSettings,
+    WarehouseSettings,
+    deployment_mode,
+)
+from include.hourly.lake_sensor import AWS_CONN_ID
+from include.hourly.load_tasks import DUCKDB_WRITER_POOL
 from producer.cli import build_parser
 
 pytestmark = pytest.mark.unit
@@ -22,10 +29,11 @@ AIRFLOW_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
 def test_every_airflow_component_runs_the_dags_in_local_mode_against_the_stack() -> None:
     for component in AIRFLOW_COMPONENTS:
         env = SERVICES[component]["environment"]
-        settings = Settings.from_env(env)
-        assert settings.is_local and settings.kafka.bootstrap_servers == "kafka:9092"
-        assert settings.s3_endpoint_url == "http://minio:9000"
-        assert "oltp-postgres" in settings.oltp_dsn
+        assert deployment_mode(env) == "local"
+        assert KafkaSettings.from_env(env).bootstrap_servers == "kafka:9092"
+        assert LakeSettings.from_env(env).endpoint_url == "http://minio:9000"
+        assert "oltp-postgres" in OltpSettings.from_env(env).dsn
+        assert WarehouseSettings.from_env(env).warehouse_path.is_absolute()
 
 
 def test_the_producer_containers_run_real_producer_commands_with_a_complete_prod_config() -> None:
@@ -33,8 +41,10 @@ def test_the_producer_containers_run_real_producer_commands_with_a_complete_prod
         service = SERVICES[name]
         assert service["build"]["dockerfile"] == "producer/Dockerfile"
         build_parser().parse_args(service["command"])  # exits (fails the test) on an unknown command or flag
-        settings = Settings.from_env({**service["environment"], "HRS_MODE": "prod"})  # the image's mode
-        assert settings.lake_bucket == "heart-rate-lake"
+        env = {**service["environment"], "HRS_MODE": "prod"}  # the image's mode
+        assert KafkaSettings.from_env(env).bootstrap_servers == "kafka:9092"
+        assert LakeSettings.from_env(env).bucket == LOCAL_LAKE_BUCKET
+        assert OltpSettings.from_env(env).dsn.startswith("postgresql://")
 
 
 def test_airflow_settings_define_the_pool_and_the_lake_connection_of_the_stack() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from include.embedded.layout import PROJECT_ROOT
-from include.raw_schema import TABLES
+from include.contracts.paths import PROJECT_ROOT
+from include.contracts.raw_schema import TABLES
 
 pytestmark = pytest.mark.unit
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import jsonschema
 import pytest
 
-from include.heart_rate_event import EventError, encode, parse, schema
-from include.lake_layout import dead_letter_key, hour_prefix, object_key, parse_key
+from include.contracts.heart_rate_event import EventError, encode, parse, schema
+from include.contracts.lake_layout import dead_letter_key, hour_prefix, object_key, parse_key
 
 pytestmark = pytest.mark.unit
 

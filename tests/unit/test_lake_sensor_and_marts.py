@@ -9,10 +9,10 @@ import jinja2
 import pendulum
 import pytest
 
-from include.embedded.layout import PROJECT_ROOT
-from include.lake_layout import hour_prefix, object_key
-from include.lake_sensor import hour_objects_pattern
-from include.serving_marts import SERVING_MARTS
+from include.contracts.lake_layout import hour_prefix, object_key
+from include.contracts.paths import PROJECT_ROOT
+from include.contracts.serving_marts import SERVING_MARTS
+from include.hourly.lake_sensor import hour_objects_pattern
 
 pytestmark = pytest.mark.unit
 

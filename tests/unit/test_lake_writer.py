@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from include.heart_rate_event import encode
-from include.lake_layout import parse_key
+from include.contracts.heart_rate_event import encode
+from include.contracts.lake_layout import parse_key
 from producer.s3_sink import LakeWriter
 
 pytestmark = pytest.mark.unit

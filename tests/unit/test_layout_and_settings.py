@@ -1,4 +1,4 @@
-"""The one source of connection settings: layout defaults, overrides and errors."""
+"""The one source of connection settings (the embedded layout) and the settings each deployable builds."""
 
 from __future__ import annotations
 
@@ -6,8 +6,17 @@ import json
 
 import pytest
 
-from include.embedded.layout import DEFAULT_PORTS, EmbeddedLayout, LayoutError
-from include.settings import Settings, SettingsError
+from dev.embedded.layout import DEFAULT_PORTS, EmbeddedLayout, LayoutError
+from include.contracts.settings import (
+    EMBEDDED_BROKER_GROUP_TUNING,
+    KafkaSettings,
+    LakeSettings,
+    OltpSettings,
+    SettingsError,
+    WarehouseSettings,
+    deployment_mode,
+)
+from include.hourly.config import HourlyConfig
 
 pytestmark = pytest.mark.unit
 
@@ -47,24 +56,52 @@ def test_unknown_kafka_storage_is_refused() -> None:
         EmbeddedLayout.from_env({"HRS_KAFKA_STORAGE": "disk"})
 
 
-def test_local_settings_fall_back_on_the_layout_and_explicit_values_win() -> None:
-    settings = Settings.from_env({"HRS_KAFKA_PORT": "17000", "HRS_TOPIC": "hr-test"})
-    assert settings.is_local
-    assert settings.kafka.bootstrap_servers == "127.0.0.1:17000"
-    assert settings.kafka.topic == "hr-test"
-    assert settings.s3_endpoint_url.startswith("http://127.0.0.1:")
-    explicit = Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": "broker:9092"})
-    assert explicit.kafka.bootstrap_servers == "broker:9092"
+def test_the_layout_environment_satisfies_every_settings_object() -> None:
+    env = EmbeddedLayout.from_env({"HRS_KAFKA_PORT": "17000", "HRS_TOPIC": "hr-test"}).environment()
+    kafka = KafkaSettings.from_env(env)
+    assert (kafka.mode, kafka.bootstrap_servers, kafka.topic) == ("local", "127.0.0.1:17000", "hr-test")
+    lake = LakeSettings.from_env(env)
+    assert lake.endpoint_url.startswith("http://127.0.0.1:") and lake.topic == "hr-test"
+    assert OltpSettings.from_env(env).dsn == env["OLTP_DSN"]
+    assert str(WarehouseSettings.from_env(env).warehouse_path) == env["HRS_WAREHOUSE_PATH"]
 
 
-def test_prod_names_every_missing_setting() -> None:
-    with pytest.raises(SettingsError, match="HRS_MODE=prod needs KAFKA_BOOTSTRAP_SERVERS, HRS_LAKE_BUCKET, OLTP_DSN"):
-        Settings.from_env({"HRS_MODE": "prod"})
+@pytest.mark.parametrize("build", [KafkaSettings.from_env, LakeSettings.from_env, OltpSettings.from_env,
+                                   WarehouseSettings.from_env])
+def test_local_mode_without_the_layout_names_the_variable_and_make_env(build) -> None:
+    with pytest.raises(SettingsError, match=r"is not set \(.*\): load the embedded services' settings first: "
+                                            r"`eval \"\$\(make -s env\)\"`"):
+        build({})
 
 
-def test_unknown_mode_is_refused() -> None:
-    with pytest.raises(SettingsError, match="HRS_MODE='staging' is not a mode"):
-        Settings.from_env({"HRS_MODE": "staging"})
+def test_prod_names_the_missing_setting_and_where_settings_are_described() -> None:
+    with pytest.raises(SettingsError, match=r"KAFKA_BOOTSTRAP_SERVERS is not set \(the Kafka brokers\): set it in the "
+                                            r"deployment's environment \(each setting is described in .env.example"):
+        KafkaSettings.from_env({"HRS_MODE": "prod"})
+
+
+def test_the_dag_parses_in_prod_with_the_lake_bucket_alone() -> None:
+    config = HourlyConfig.from_env({"HRS_MODE": "prod", "HRS_LAKE_BUCKET": "lake"})
+    assert (config.mode, config.lake.bucket, config.lake.topic, config.dbt_target) == ("prod", "lake", "heart-rate",
+                                                                                       "prod")
+    assert config.lake.endpoint_url is None and config.tableau_datasource is None
+    with pytest.raises(SettingsError, match="HRS_LAKE_BUCKET is not set"):
+        HourlyConfig.from_env({"HRS_MODE": "prod"})
+
+
+@pytest.mark.parametrize("typo", ["staging", "prd", "Prod"])
+def test_an_unknown_mode_is_refused_everywhere(typo: str) -> None:
+    env = {**EmbeddedLayout.from_env({}).environment(), "HRS_MODE": typo}
+    for build in (deployment_mode, KafkaSettings.from_env, HourlyConfig.from_env):
+        with pytest.raises(SettingsError, match=f"HRS_MODE='{typo}' is not a mode"):
+            build(env)
+
+
+def test_embedded_broker_tuning_stays_local() -> None:
+    local = KafkaSettings.from_env({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092"}).consumer_config("g")
+    prod = KafkaSettings.from_env({"HRS_MODE": "prod", "KAFKA_BOOTSTRAP_SERVERS": "b:9092"}).consumer_config("g")
+    assert EMBEDDED_BROKER_GROUP_TUNING.items() <= local.items()
+    assert not set(EMBEDDED_BROKER_GROUP_TUNING) & set(prod)
 
 
 def test_confluent_cloud_sasl_settings() -> None:
@@ -77,9 +114,8 @@ def test_confluent_cloud_sasl_settings() -> None:
         "HRS_LAKE_BUCKET": "lake",
         "OLTP_DSN": "postgresql://u@h/db",
     }
-    settings = Settings.from_env(env)
-    assert settings.s3_endpoint_url is None
-    assert settings.kafka.client_config() == {
+    assert LakeSettings.from_env(env).endpoint_url is None
+    assert KafkaSettings.from_env(env).client_config() == {
         "bootstrap.servers": "pkc.example:9092",
         "security.protocol": "SASL_SSL",
         "sasl.mechanism": "PLAIN",
@@ -87,4 +123,4 @@ def test_confluent_cloud_sasl_settings() -> None:
         "sasl.password": "secret",
     }
     with pytest.raises(SettingsError, match="needs KAFKA_SASL_USERNAME"):
-        Settings.from_env({**env, "KAFKA_SASL_USERNAME": ""})
+        KafkaSettings.from_env({**env, "KAFKA_SASL_USERNAME": ""})

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from include.quality_gate import HourCheck, decide, interval_hours
+from include.contracts.lake_layout import interval_hours
+from include.hourly.quality_gate import HourCheck, decide
 
 pytestmark = pytest.mark.unit
 

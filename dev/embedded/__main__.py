@@ -1,0 +1,5 @@
+import sys
+
+from dev.embedded.cli import main
+
+sys.exit(main())

@@ -1,0 +1,189 @@
+"""The heart-rate event contract: encode the typed form, parse both typed and original forms.
+
+The ranges live in `heart_rate_event.schema.json` next to this module (the one home of
+the contract, also used by tests and the loader's validation); this module
+reads them from there, so a range is never written twice. Parsing is done by
+hand rather than by a JSON Schema validator because the sink and the loader
+parse every line and a validator is ~20x slower.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+SCHEMA_PATH = Path(__file__).with_name("heart_rate_event.schema.json")
+
+
+class EventError(ValueError):
+    """A message is not a valid heart-rate event; the message names the field."""
+
+
+@cache
+def schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+@cache
+def _limits() -> dict[str, tuple[float, float]]:
+    properties = schema()["properties"]
+    meta = properties["meta"]["properties"]
+    location = meta["location"]["properties"]
+    fields = {
+        "user_id": properties["user_id"],
+        "heart_rate": properties["heart_rate"],
+        "timestamp": properties["timestamp"],
+        "activity_id": meta["activity_id"],
+        "latitude": location["latitude"],
+        "longitude": location["longitude"],
+    }
+    return {name: (spec["minimum"], spec["maximum"]) for name, spec in fields.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class HeartRateEvent:
+    event_id: str | None
+    user_id: int
+    heart_rate: int
+    timestamp: int
+    activity_id: int
+    latitude: float
+    longitude: float
+
+    def to_json(self) -> str:
+        """The typed form, compact, keys in contract order (same event, same bytes)."""
+        return encode(self.event_id, self.user_id, self.heart_rate, self.timestamp,
+                      self.activity_id, self.latitude, self.longitude)
+
+
+def encode(event_id: str | None, user_id: int, heart_rate: int, timestamp: int,
+           activity_id: int, latitude: float, longitude: float) -> str:
+    """Typed-form JSON without building a dict: the producer's hot path."""
+    head = f'{{"event_id":"{event_id}",' if event_id is not None else "{"
+    return (
+        f'{head}"user_id":{user_id},"heart_rate":{heart_rate},"timestamp":{timestamp},'
+        f'"meta":{{"activity_id":{activity_id},"location":{{"latitude":{latitude},"longitude":{longitude}}}}}}}'
+    )
+
+
+def _number(value: Any, name: str, integer: bool) -> int | float:
+    if isinstance(value, bool) or value is None:
+        raise EventError(f"{name} must be a number, got {value!r}")
+    if isinstance(value, str):
+        try:
+            value = int(value) if integer else float(value)
+        except ValueError:
+            raise EventError(f"{name} must be a number, got {value!r}") from None
+    elif integer and isinstance(value, float):
+        if not value.is_integer():
+            raise EventError(f"{name} must be a whole number, got {value!r}")
+        value = int(value)
+    elif not isinstance(value, int | float):
+        raise EventError(f"{name} must be a number, got {type(value).__name__}")
+    low, high = _limits()[name]
+    if not low <= value <= high:
+        raise EventError(f"{name}={value} is out of range [{low}, {high}]")
+    return value
+
+
+def from_dict(record: Any) -> HeartRateEvent:
+    if not isinstance(record, dict):
+        raise EventError(f"event must be a JSON object, got {type(record).__name__}")
+    try:
+        meta = record["meta"]
+        location = meta["location"]
+        event_id = record.get("event_id")
+        if event_id is not None and not (isinstance(event_id, str) and len(event_id) == 36):
+            raise EventError(f"event_id must be a UUID string, got {event_id!r}")
+        return HeartRateEvent(
+            event_id=event_id,
+            user_id=_number(record["user_id"], "user_id", True),
+            heart_rate=_number(record["heart_rate"], "heart_rate", True),
+            timestamp=_number(record["timestamp"], "timestamp", True),
+            activity_id=_number(meta["activity_id"], "activity_id", True),
+            latitude=_number(location["latitude"], "latitude", False),
+            longitude=_number(location["longitude"], "longitude", False),
+        )
+    except KeyError as missing:
+        raise EventError(f"missing field {missing.args[0]!r}") from None
+    except TypeError as error:
+        raise EventError(f"malformed event structure: {error}") from None
+
+
+def parse(raw: bytes | str) -> HeartRateEvent:
+    """Parse one message or lake line in either form; EventError says what is wrong."""
+    try:
+        record = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise EventError(f"not valid UTF-8 JSON: {error}") from None
+    return from_dict(record)
+
+
+# Exactly the bytes `encode` writes: a line that matches is valid JSON in the typed form.
+# Groups: event_id, user_id, heart_rate, timestamp, meta (its JSON text), activity_id, latitude, longitude.
+_NUMBER = rb"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?"
+_TYPED_PATTERN = (
+    rb'\{"event_id":"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})","user_id":(\d{1,10}),'
+    rb'"heart_rate":(\d{1,3}),"timestamp":(\d{1,10}),"meta":(\{"activity_id":(\d{1,5}),"location":\{"latitude":('
+    + _NUMBER + rb'),"longitude":(' + _NUMBER + rb")\}\})\}"
+)
+_TYPED_LINE = re.compile(_TYPED_PATTERN)
+_TYPED_LINES = re.compile(rb"^" + _TYPED_PATTERN + rb"$", re.MULTILINE)
+_TYPED_FIELDS = ("user_id", "heart_rate", "timestamp", "activity_id", "latitude", "longitude")
+_TYPED_GROUPS = (2, 3, 4, 6, 7, 8)
+
+
+def match_typed(line: bytes) -> re.Match[bytes] | None:
+    """The fields of a line in the exact form `encode` writes (fast: no JSON parse), else None."""
+    return _TYPED_LINE.fullmatch(line)
+
+
+def typed_error(match: re.Match[bytes]) -> str | None:
+    """What `from_dict` would object to in a typed line (ranges only: its shape is already right)."""
+    limits = _limits()
+    for name, group in zip(_TYPED_FIELDS, _TYPED_GROUPS, strict=True):
+        value = float(match[group])
+        low, high = limits[name]
+        if not low <= value <= high:
+            shown = int(value) if value.is_integer() else value
+            return f"{name}={shown} is out of range [{low}, {high}]"
+    return None
+
+
+def typed_lines_timestamps(values: list[bytes]) -> list[int] | None:
+    """Event times of a batch of messages if every one is in the exact `encode` form, else None.
+
+    One regex pass over the joined batch: the sink's fast path when it keeps up
+    with a busy topic (a fraction of a microsecond per message).
+    """
+    joined = b"\n".join(values)
+    if joined.count(b"\n") != len(values) - 1:
+        return None  # some message spans lines: not the typed form
+    stamps = [int(groups[3]) for groups in _TYPED_LINES.findall(joined)]
+    if len(stamps) != len(values):
+        return None
+    low, high = _limits()["timestamp"]
+    if stamps and (min(stamps) < low or max(stamps) > high):
+        return None
+    return stamps
+
+
+def typed_line_timestamp(value: bytes) -> int | None:
+    """The event time of a message in the exact form `encode` writes, else None (~1 us, vs ~3 us to parse)."""
+    match = _TYPED_LINE.fullmatch(value)
+    if match is None:
+        return None
+    timestamp = int(match[4])
+    low, high = _limits()["timestamp"]
+    return timestamp if low <= timestamp <= high else None
+
+
+def event_timestamp(record: Any) -> int:
+    """Just the event time of a decoded message: what the sink partitions by."""
+    if not isinstance(record, dict) or "timestamp" not in record:
+        raise EventError("missing field 'timestamp'")
+    return int(_number(record["timestamp"], "timestamp", True))

@@ -1,4 +1,0 @@
-"""Embedded local services (PostgreSQL, Tansu Kafka broker, moto S3) for `local` mode.
-
-`python -m include.embedded --help` is the CLI behind `make up/down/status/env`.
-"""

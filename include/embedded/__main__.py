@@ -1,5 +1,0 @@
-import sys
-
-from include.embedded.cli import main
-
-sys.exit(main())

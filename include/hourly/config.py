@@ -1,0 +1,40 @@
+"""What the hourly DAG needs to know when it is parsed, read from the environment once.
+
+The DAG file builds one `HourlyConfig` and hands it to every step, so the mode
+is decided in one place (`include.contracts.settings.deployment_mode`) and a
+task never re-reads it on its own. In prod parsing needs only `HRS_MODE=prod`
+and the lake bucket; Kafka and OLTP settings are the producer's business.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from include.contracts.settings import LakeSettings, Mode, deployment_mode
+
+
+@dataclass(frozen=True)
+class HourlyConfig:
+    mode: Mode
+    lake: LakeSettings
+    dbt_target: str
+    """The dbt profile's target: `local` (DuckDB) or `prod` (Snowflake), unless DBT_TARGET says otherwise."""
+    tableau_datasource: str | None
+    """The published Tableau data source refreshed after each published hour (prod, optional)."""
+
+    @property
+    def is_local(self) -> bool:
+        return self.mode == "local"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> HourlyConfig:
+        env = os.environ if env is None else env
+        mode = deployment_mode(env)
+        return cls(
+            mode=mode,
+            lake=LakeSettings.from_env(env),
+            dbt_target=env.get("DBT_TARGET") or mode,
+            tableau_datasource=env.get("TABLEAU_DATASOURCE") or None,
+        )

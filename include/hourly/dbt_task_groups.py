@@ -1,0 +1,85 @@
+"""The dbt project as Airflow task groups, rendered by Cosmos from the manifest.
+
+- Rendering reads `dbt/target/manifest.json` (`LoadMode.DBT_MANIFEST`), written by
+  `dbt parse` (`make manifest` locally, the Dockerfile in the Astro image), so
+  parsing a DAG file never runs dbt.
+- One task per dbt node, each a `dbt build` of that node (`TestBehavior.BUILD`):
+  the model, then its tests, before anything downstream starts. A failing test
+  fails its model's task and stops the layers after it.
+- dbt runs in-process (`InvocationMode.DBT_RUNNER`), with the run's interval as
+  the vars `interval_start`/`interval_end` (rendered from the data interval).
+- `local` mode puts every dbt task in the one-slot `duckdb_writer` pool: DuckDB
+  allows one writer process. Snowflake needs no such pool. After each task the
+  in-process dbt-duckdb adapter lets go of the file (`release_duckdb`), or the
+  process that ran dbt (a `dag.test()`, `make demo`) would keep it locked.
+"""
+
+from __future__ import annotations
+
+from cosmos import (
+    DbtTaskGroup,
+    ExecutionConfig,
+    ExecutionMode,
+    InvocationMode,
+    LoadMode,
+    ProfileConfig,
+    ProjectConfig,
+    RenderConfig,
+    TestBehavior,
+)
+
+from include.contracts.paths import DBT_MANIFEST, DBT_PROFILES_DIR, DBT_PROJECT_DIR
+from include.hourly.config import HourlyConfig
+from include.hourly.load_tasks import DUCKDB_WRITER_POOL
+
+DBT_PROFILE = "heart_rate"
+INTERVAL_VARS = {
+    "interval_start": "{{ data_interval_start | ts }}",
+    "interval_end": "{{ data_interval_end | ts }}",
+}
+
+
+class ManifestMissing(FileNotFoundError):
+    """The DAG cannot be rendered because `dbt parse` has not written the manifest."""
+
+
+def release_duckdb(project_dir: str, **_: object) -> None:
+    """Close the DuckDB file dbt-duckdb keeps open in this process after an in-process dbt run."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    DuckDBConnectionManager.close_all_connections()
+
+
+def dbt_task_group(group_id: str, select: list[str], tooltip: str, config: HourlyConfig) -> DbtTaskGroup:
+    """The selected dbt nodes as a task group, in dependency order, for the DAG's mode and dbt target."""
+    if not DBT_MANIFEST.exists():
+        raise ManifestMissing(
+            f"{DBT_MANIFEST} does not exist: run `make manifest` (dbt parse) so the DAG can render its "
+            "dbt task groups; the Astro image does this at build time."
+        )
+    operator_args: dict[str, object] = {"vars": INTERVAL_VARS, "emit_datasets": False}
+    if config.is_local:
+        operator_args |= {"pool": DUCKDB_WRITER_POOL, "callback": release_duckdb}
+    project_config = ProjectConfig(
+        dbt_project_path=DBT_PROJECT_DIR, manifest_path=DBT_MANIFEST, install_dbt_deps=False,
+    )
+    # Read the local manifest as a plain file: Cosmos wraps it in an ObjectStoragePath, whose first
+    # use loads every provider's plugins (0.45 s of each DAG parse here).
+    project_config.manifest_path = DBT_MANIFEST
+    return DbtTaskGroup(
+        group_id=group_id,
+        tooltip=tooltip,
+        project_config=project_config,
+        profile_config=ProfileConfig(
+            profile_name=DBT_PROFILE,
+            target_name=config.dbt_target,
+            profiles_yml_filepath=DBT_PROFILES_DIR / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER,
+        ),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST, select=select, test_behavior=TestBehavior.BUILD,
+        ),
+        operator_args=operator_args,
+    )

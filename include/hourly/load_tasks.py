@@ -1,0 +1,77 @@
+"""The DAGs' one entry point for loading raw: the right tasks for the configured mode.
+
+- `prod`: per Airbyte connection, `AirbyteTriggerSyncOperator` (asynchronous: it
+  only starts the job) then `AirbyteJobSensor` (deferrable: it waits in the
+  triggerer, not in a worker slot). Connection ids come from the Airflow
+  Variables `airbyte_s3_connection_id` and `airbyte_oltp_connection_id`
+  (for example `AIRFLOW_VAR_AIRBYTE_S3_CONNECTION_ID`), read when the task runs.
+- `local`: the embedded loaders, writing the same raw tables into DuckDB, in the
+  one-slot `duckdb_writer` pool because DuckDB allows one writer process.
+
+Called inside a DAG with the mode the DAG file decided; imports nothing heavy at parse time.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import TaskGroup, task
+
+from include.contracts.raw_schema import ACTIVITIES, HEART_RATE_STREAM, USERS, relation
+from include.contracts.settings import Mode
+
+STREAM_TABLE, CDC_TABLES = relation(HEART_RATE_STREAM), f"{relation(USERS)}, {relation(ACTIVITIES)}"
+
+AIRBYTE_CONN_ID = "airbyte_default"
+DUCKDB_WRITER_POOL = "duckdb_writer"
+# (task suffix, Airflow Variable holding the Airbyte connection id, what it syncs)
+AIRBYTE_SYNCS = (
+    ("s3_stream", "airbyte_s3_connection_id", f"S3 lake (JSON lines) -> {STREAM_TABLE}"),
+    ("oltp_cdc", "airbyte_oltp_connection_id", f"OLTP Postgres CDC -> {CDC_TABLES}"),
+)
+
+
+def _airbyte_tasks() -> None:
+    from airflow.providers.airbyte.operators.airbyte import AirbyteTriggerSyncOperator
+    from airflow.providers.airbyte.sensors.airbyte import AirbyteJobSensor
+
+    for name, variable, what in AIRBYTE_SYNCS:
+        trigger = AirbyteTriggerSyncOperator(
+            task_id=f"sync_{name}",
+            airbyte_conn_id=AIRBYTE_CONN_ID,
+            connection_id=f"{{{{ var.value.{variable} }}}}",
+            asynchronous=True,
+            doc_md=f"Starts the Airbyte sync {what}; its job id goes to XCom.",
+        )
+        wait = AirbyteJobSensor(
+            task_id=f"wait_{name}",
+            airbyte_conn_id=AIRBYTE_CONN_ID,
+            airbyte_job_id=trigger.output,
+            deferrable=True,
+            doc_md=f"Waits (deferred, in the triggerer) for the Airbyte sync {what}.",
+        )
+        trigger >> wait
+
+
+def _embedded_tasks() -> None:
+    @task(pool=DUCKDB_WRITER_POOL, doc_md=f"New lake objects into {STREAM_TABLE} (embedded loader).")
+    def load_s3_stream() -> str:
+        from include.loaders.cli import load_lake
+
+        return str(load_lake())
+
+    @task(pool=DUCKDB_WRITER_POOL, doc_md=f"The OLTP change log into {CDC_TABLES} (embedded CDC).")
+    def load_oltp_cdc() -> str:
+        from include.loaders.cli import load_cdc
+
+        return str(load_cdc())
+
+    load_s3_stream() >> load_oltp_cdc()
+
+
+def load_group(mode: Mode, group_id: str = "load") -> TaskGroup:
+    """A task group that fills the warehouse's raw schema: Airbyte in prod, the embedded loaders locally."""
+    with TaskGroup(group_id=group_id, tooltip=f"load raw ({mode})") as group:
+        if mode == "prod":
+            _airbyte_tasks()
+        else:
+            _embedded_tasks()
+    return group

@@ -1,0 +1,44 @@
+"""How the hourly DAG runs, retries and pages: one home for the schedule and task defaults.
+
+- Schedule: contiguous one-hour data intervals in UTC (`CronDataIntervalTimetable`),
+  so a run for [H, H+1) starts at H+1 with the interval in its templates. Airflow
+  3's plain cron string would give zero-length intervals.
+- Backfills are safe: one run at a time (`max_active_runs=1`), since each hour's
+  fact rebuild and late-data pickup assume the previous hour has finished, and
+  every step is idempotent for its interval (a re-run rebuilds the same rows).
+- Failures: two retries with exponential backoff (2 min, 4 min, at most 20),
+  then the on-call notifier. A run still going 45 minutes after it was queued
+  raises a deadline alert: the next hour is about to queue behind it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import AsyncCallback, CronDataIntervalTimetable, DeadlineAlert, DeadlineReference
+
+from include.hourly.notifications import OnCallNotifier, run_overran
+
+OWNER = "data-platform"
+START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+HOURLY = CronDataIntervalTimetable("0 * * * *", timezone="UTC")
+RUN_TIMEOUT = timedelta(minutes=55)
+DEADLINE_AFTER_QUEUED = timedelta(minutes=45)
+TAGS = ["wearables", "hourly", "dbt", "data-quality"]
+
+DEFAULT_ARGS = {
+    "owner": OWNER,
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=20),
+    "execution_timeout": timedelta(minutes=40),
+    "on_failure_callback": [OnCallNotifier()],
+}
+
+RUN_DEADLINE = DeadlineAlert(
+    reference=DeadlineReference.DAGRUN_QUEUED_AT,
+    interval=DEADLINE_AFTER_QUEUED,
+    callback=AsyncCallback(run_overran),
+    name="hourly run overran",
+)
