@@ -13,7 +13,7 @@ sessions as (
 
 users as (
 
-    select * from {{ ref('dim_users') }}
+    select * from {{ ref('int_user_versions_described') }}
 
 ),
 
@@ -23,24 +23,17 @@ activities as (
 
 ),
 
-countries as (
-
-    select * from {{ ref('country_codes') }}
-
-),
-
 counted as (
 
     select
-        coalesce(countries.region, 'unknown') as region,
+        users.region,
         sessions.local_solar_hour,
         activities.activity_name,
         count(*) as sessions
     from sessions
     inner join users on sessions.user_key = users.user_key
     inner join activities on sessions.activity_key = activities.activity_key
-    left join countries on users.address_country_code = countries.country_code
-    group by coalesce(countries.region, 'unknown'), sessions.local_solar_hour, activities.activity_name
+    group by users.region, sessions.local_solar_hour, activities.activity_name
 
 )
 

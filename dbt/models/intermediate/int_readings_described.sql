@@ -12,19 +12,13 @@ readings as (
 
 users as (
 
-    select * from {{ ref('dim_users') }}
+    select * from {{ ref('int_user_versions_described') }}
 
 ),
 
 activities as (
 
     select * from {{ ref('dim_activities') }}
-
-),
-
-countries as (
-
-    select * from {{ ref('country_codes') }}
 
 )
 
@@ -40,14 +34,13 @@ select
     users.sex,
     users.blood_type,
     {{ age_band('users.birth_date', 'readings.event_at') }} as age_band,
-    {{ bmi('users.weight_kg', 'users.height_cm') }} as bmi,
-    {{ bmi_band('users.weight_kg', 'users.height_cm') }} as bmi_band,
-    users.address_country_code as country_code,
-    coalesce(countries.region, 'unknown') as region,
-    coalesce(countries.sub_region, 'unknown') as sub_region,
+    users.bmi,
+    users.bmi_band,
+    users.country_code,
+    users.region,
+    users.sub_region,
     {{ season('extract(month from readings.event_at)', 'readings.hemisphere') }} as season
 
 from readings
 inner join users on readings.user_key = users.user_key
 inner join activities on readings.activity_key = activities.activity_key
-left join countries on users.address_country_code = countries.country_code
