@@ -50,9 +50,10 @@ status: install ## show the embedded services' state
 env: install ## print the connection settings (for your shell: eval the output of make -s env)
 	@$(SERVICES) env
 
-lint: install ## ruff
+lint: install ## ruff, and the generated files are in step with their sources
 	$(VENV)/bin/ruff check .
 	$(PY) tools/pin_image_requirements.py --check
+	$(PY) tools/event_contract_macro.py --check
 
 unit: install manifest ## fast tests, no services
 	$(VENV)/bin/pytest -m unit

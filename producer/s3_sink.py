@@ -2,8 +2,10 @@
 
 Per Kafka partition, records are buffered in offset order and written as one
 object when the buffer reaches `flush_size` records or the next record belongs
-to another event hour; the object is named by the first offset it holds. Only
-after the object is written is the offset after its last record committed.
+to another event hour; the object is named by the first offset it holds. After
+each object its manifest is written (how many records, which offsets: the
+warehouse's completeness check compares it with the rows that reached raw), and
+only then is the offset after its last record committed.
 Because boundaries depend only on the records, a sink restarted after a crash
 re-reads from the last commit and rewrites the same keys with the same bytes:
 no loss, no duplicates.
@@ -13,13 +15,15 @@ and whose buffer is older than `max_buffer_seconds` is flushed, so quiet hours
 still land. A crash right after such a flush can only make the replay write a
 *longer* object under the same key (a superset), never a duplicate line.
 
-Messages that cannot be decoded go to `dead-letter/<topic>/<topic>+<p>+<offset>.json`
-with their Kafka coordinates; the sink never stops on them.
+Only valid contract events reach the lake: a message that is not one (not JSON,
+a missing field, a value out of the contract's range) goes to
+`dead-letter/<topic>/<hour of its Kafka timestamp>/<topic>+<p>+<offset>.json` with
+its Kafka coordinates and the reason, where the hourly checks count it; the sink
+never stops on it.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import queue
 import threading
@@ -29,8 +33,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from include.contracts.heart_rate_event import EventError, event_timestamp, typed_line_timestamp, typed_lines_timestamps
-from include.contracts.lake_layout import dead_letter_key, object_key
+from include.contracts.heart_rate_event import EventError, typed_lines_timestamps, validated_timestamp
+from include.contracts.lake_layout import (
+    dead_letter_document,
+    dead_letter_key,
+    manifest_document,
+    manifest_key,
+    object_key,
+)
 
 if TYPE_CHECKING:
     from confluent_kafka import Consumer
@@ -67,10 +77,10 @@ class SinkStats:
     bytes: int = 0
 
 
-def _line(value: bytes, record: object) -> bytes:
-    """The record as one JSON line: the bytes as sent, unless they span lines."""
+def _line(value: bytes) -> bytes:
+    """The event as one JSON line: the bytes as sent, unless they span lines."""
     if b"\n" in value or b"\r" in value:
-        return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()
+        return json.dumps(json.loads(value), separators=(",", ":"), ensure_ascii=False).encode()
     return value
 
 
@@ -152,22 +162,21 @@ class LakeWriter:
         self.stats = SinkStats()
         self.uploads = BackgroundUploads(put_object) if background else None
 
-    def add(self, partition: int, offset: int, value: bytes | None, key: bytes | None = None) -> None:
+    def add(self, partition: int, offset: int, value: bytes | None, key: bytes | None = None,
+            timestamp_ms: int | None = None) -> None:
+        """One message: buffered if it is a valid contract event, else dead-lettered with its coordinates."""
         buffer = self.buffers.get(partition)
         if buffer is None:
             buffer = self.buffers[partition] = PartitionBuffer(partition)
         buffer.caught_up = False
-        timestamp = typed_line_timestamp(value) if value is not None else None
-        if timestamp is None:  # not the canonical typed form: parse it fully
-            try:
-                if value is None:
-                    raise EventError("empty message (null value)")
-                record = json.loads(value)
-                timestamp = event_timestamp(record)
-            except (EventError, ValueError) as error:
-                self._dead_letter(partition, offset, key, value, str(error))
-                return
-            value = _line(value, record)
+        try:
+            if value is None:
+                raise EventError("empty message (null value)")
+            timestamp = validated_timestamp(value)
+        except EventError as error:
+            self._dead_letter(partition, offset, key, value, timestamp_ms, str(error))
+            return
+        value = _line(value)
         hour = timestamp // 3600
         if buffer.lines and hour != buffer.hour:
             self.flush(buffer)
@@ -180,17 +189,17 @@ class LakeWriter:
             self.flush(buffer)
 
     def add_batch(self, partition: int, offsets: list[int], values: list[bytes | None],
-                  keys: list[bytes | None]) -> None:
+                  keys: list[bytes | None], timestamps_ms: list[int | None] | None = None) -> None:
         """Add one partition's messages from a consume batch, in offset order.
 
-        The same result as `add` one by one, faster: when every message is in the
-        typed form, one regex pass finds all event times and runs of one hour are
-        appended as slices.
+        The same result as `add` one by one, faster: when every message is a valid
+        event in the typed form, one regex pass finds all event times and runs of
+        one hour are appended as slices.
         """
         stamps = typed_lines_timestamps(values) if None not in values else None
         if stamps is None:
-            for offset, value, key in zip(offsets, values, keys, strict=True):
-                self.add(partition, offset, value, key)
+            for index, (offset, value, key) in enumerate(zip(offsets, values, keys, strict=True)):
+                self.add(partition, offset, value, key, timestamps_ms[index] if timestamps_ms else None)
             return
         buffer = self.buffers.get(partition)
         if buffer is None:
@@ -251,9 +260,12 @@ class LakeWriter:
             self.commit(*commit)
 
     def flush(self, buffer: PartitionBuffer) -> None:
+        """Write the buffer as one object, then its manifest, then (once both are written) commit past it."""
         body = b"\n".join(buffer.lines) + b"\n"
         key = object_key(self.topic, buffer.partition, buffer.start_offset, buffer.timestamp)
-        self._write(key, body, (buffer.partition, buffer.last_offset + 1))
+        self._write(key, body, None)
+        manifest = manifest_document(key, len(buffer.lines), buffer.partition, buffer.start_offset, buffer.last_offset)
+        self._write(manifest_key(key), manifest, (buffer.partition, buffer.last_offset + 1))
         self.stats.objects += 1
         self.stats.records += len(buffer.lines)
         self.stats.bytes += len(body)
@@ -266,17 +278,10 @@ class LakeWriter:
             self.commit_completed()
         self.buffers.pop(partition, None)
 
-    def _dead_letter(self, partition: int, offset: int, key: bytes | None, value: bytes | None, error: str) -> None:
-        document = {
-            "topic": self.topic,
-            "partition": partition,
-            "offset": offset,
-            "key": key.decode("utf-8", "replace") if key is not None else None,
-            "error": error,
-            "value_base64": base64.b64encode(value).decode() if value is not None else None,
-        }
-        self._write(dead_letter_key(self.topic, partition, offset),
-                    json.dumps(document, sort_keys=True).encode() + b"\n", None)
+    def _dead_letter(self, partition: int, offset: int, key: bytes | None, value: bytes | None,
+                     timestamp_ms: int | None, error: str) -> None:
+        document = dead_letter_document(self.topic, partition, offset, timestamp_ms, key, value, error)
+        self._write(dead_letter_key(self.topic, partition, offset, timestamp_ms), document, None)
         self.stats.dead_letters += 1
 
 
@@ -284,7 +289,7 @@ def run(consumer: Consumer, writer: LakeWriter, stop: threading.Event,
         until_idle_seconds: float | None = None, progress: Callable[[str], None] | None = None,
         progress_every: float = 5.0) -> SinkStats:
     """Consume until `stop` is set, or until every partition is caught up for `until_idle_seconds`."""
-    from confluent_kafka import KafkaError
+    from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, KafkaError
 
     consumer.subscribe(
         [writer.topic],
@@ -297,16 +302,18 @@ def run(consumer: Consumer, writer: LakeWriter, stop: threading.Event,
         while not stop.is_set():
             got_data = False
             # Group the batch by partition (offset order is kept within each), then add each run at once.
-            runs: dict[int, tuple[list[int], list[bytes | None], list[bytes | None]]] = {}
+            runs: dict[int, tuple[list[int], list[bytes | None], list[bytes | None], list[int | None]]] = {}
             for message in consumer.consume(num_messages=BATCH_SIZE, timeout=0.5):
                 error = message.error()
                 if error is None:
                     run_ = runs.get(partition := message.partition())
                     if run_ is None:
-                        run_ = runs[partition] = ([], [], [])
+                        run_ = runs[partition] = ([], [], [], [])
                     run_[0].append(message.offset())
                     run_[1].append(message.value())
                     run_[2].append(message.key())
+                    kind, timestamp_ms = message.timestamp()
+                    run_[3].append(timestamp_ms if kind != TIMESTAMP_NOT_AVAILABLE else None)
                 elif error.code() == KafkaError._PARTITION_EOF:
                     if (partition := message.partition()) in runs:
                         writer.add_batch(partition, *runs.pop(partition))
@@ -314,8 +321,8 @@ def run(consumer: Consumer, writer: LakeWriter, stop: threading.Event,
                     writer.reached_end(partition)
                 else:
                     raise RuntimeError(f"Kafka consumer error: {error}")
-            for partition, (offsets, values, keys) in runs.items():
-                writer.add_batch(partition, offsets, values, keys)
+            for partition, run_ in runs.items():
+                writer.add_batch(partition, *run_)
                 got_data = True
             writer.commit_completed()
             now = time.monotonic()

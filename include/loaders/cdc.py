@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from include.contracts.oltp_connection import connect
-from include.contracts.raw_schema import CDC_PUBLICATION, CDC_SLOT, CDC_TABLES, TABLES
+from include.contracts.raw_schema import CDC_PUBLICATION, CDC_SLOT, CDC_TABLES, TABLES, cdc_timestamp_text
 from include.loaders.pgoutput import Begin, Commit, Decoder, RowChange, int_to_lsn, lsn_to_int
 from include.loaders.raw_tables import append_columns, empty_columns, ensure_raw_schema
 from include.loaders.state import read_state, save_state
@@ -88,9 +88,9 @@ def _append(columns: dict[str, list], table: str, values: dict[str, Any], lsn: i
         "_airbyte_raw_id": str(uuid.uuid4()),
         "_airbyte_extracted_at": extracted_at,
         "_airbyte_meta": meta,
-        "_ab_cdc_lsn": lsn,
-        "_ab_cdc_updated_at": updated_at,
-        "_ab_cdc_deleted_at": deleted_at,
+        "_ab_cdc_lsn": float(lsn),
+        "_ab_cdc_updated_at": cdc_timestamp_text(updated_at),
+        "_ab_cdc_deleted_at": cdc_timestamp_text(deleted_at) if deleted_at is not None else None,
         **{column: values.get(column) for column in CDC_TABLES[table]},
     }
     for column in TABLES[table]:

@@ -1,21 +1,33 @@
-"""Embedded S3 loader: new lake objects into `raw.heart_rate_stream`, with Airbyte's semantics.
+"""Embedded S3 loader: new lake objects into the raw lake tables, with Airbyte's semantics.
 
-Incremental on `_ab_source_file_last_modified`: an object is new when it was
+The S3 source has three streams, one per lake area (`include.contracts.lake_layout`):
+`heart_rate_stream` (the data objects, `.json` and `.json.gz`), `heart_rate_manifests`
+(one line per data object: its record count) and `heart_rate_dead_letters` (one line
+per message the sink refused). Each stream is incremental on
+`_ab_source_file_last_modified` with its own cursor: an object is new when it was
 modified after the cursor, or at the cursor's timestamp but not yet among the
-files read at that timestamp (Airbyte keeps that history so equal timestamps
-are not skipped). An object rewritten by a sink replay gets a new timestamp and
-is read again, as Airbyte would; staging removes the repeated events by
-`event_id`. Lines that are not JSON objects go to `raw.heart_rate_stream_rejects`
-with their file, line number, error and text.
+files read at that timestamp (Airbyte keeps that history so equal timestamps are
+not skipped). An object rewritten by a sink replay gets a new timestamp and is
+read again, as Airbyte would; staging removes the repeated copies.
+
+What Airbyte would emit is emitted: event fields as the text they had in the
+line, schema violations kept (the "emit record" policy) and noted in
+`_airbyte_meta.validation_error`. What it could not read (a line that is not a
+JSON object, an object that does not decompress) goes to the local-only
+`raw.heart_rate_stream_rejects` with its object, line number, error and text, so
+nothing disappears without a trace; the warehouse's completeness check (manifest
+count against rows that reached raw) catches such losses in both modes.
 
 The local DuckDB has no S3 extension offline, so objects are read with boto3.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,13 +36,28 @@ from pathlib import Path
 from typing import Any
 
 from include.contracts.heart_rate_event import EventError, from_dict, match_typed, typed_error
-from include.contracts.lake_layout import topic_prefix
-from include.contracts.raw_schema import HEART_RATE_REJECTS, HEART_RATE_STREAM, REJECT_COLUMNS, TABLES
+from include.contracts.lake_layout import (
+    DATA_EXTENSIONS,
+    DEAD_LETTER_PREFIX,
+    EXTENSION,
+    GZIP_EXTENSION,
+    MANIFESTS_PREFIX,
+    TOPICS_PREFIX,
+    area_prefix,
+)
+from include.contracts.raw_schema import (
+    FILE_LAST_MODIFIED_FORMAT,
+    HEART_RATE_DEAD_LETTERS,
+    HEART_RATE_MANIFESTS,
+    HEART_RATE_REJECTS,
+    HEART_RATE_STREAM,
+    REJECT_COLUMNS,
+    TABLES,
+)
 from include.loaders.raw_tables import append_columns, empty_columns, ensure_raw_schema
 from include.loaders.state import read_state, save_state
 from include.warehouse import transaction, writer
 
-STREAM = HEART_RATE_STREAM
 REJECTS = HEART_RATE_REJECTS
 BATCH_BYTES = 64 * 2**20
 DOWNLOAD_THREADS = 4
@@ -41,6 +68,11 @@ class LakeFile:
     last_modified: datetime
     key: str
     size: int = 0
+
+    @property
+    def last_modified_text(self) -> str:
+        """`_ab_source_file_last_modified` as the file-based CDK writes it."""
+        return self.last_modified.astimezone(UTC).strftime(FILE_LAST_MODIFIED_FORMAT)
 
 
 @dataclass
@@ -80,28 +112,11 @@ class LoadResult:
     rows: int = 0
     rejects: int = 0
     seconds: float = 0.0
+    per_stream: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
         rate = f" ({self.rows / self.seconds:,.0f} lines/s)" if self.seconds and self.rows else ""
         return f"{self.files} files, {self.rows:,} rows, {self.rejects:,} rejected lines in {self.seconds:.1f} s{rate}"
-
-
-def list_files(s3: Any, bucket: str, prefix: str) -> list[LakeFile]:
-    files = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            if item["Key"].endswith(".json"):
-                files.append(LakeFile(item["LastModified"].astimezone(UTC), item["Key"], item["Size"]))
-    return sorted(files)
-
-
-def _text(value: Any) -> str | None:
-    """A scalar as the text it had in the line: numbers and numeric strings alike."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
 
 
 class RawIds:
@@ -116,55 +131,136 @@ class RawIds:
         return f"{self.prefix}{self.count:012x}"
 
 
-def parse_file(body: bytes, file: LakeFile, extracted_at: datetime, sync_id: int,
-               rows: dict[str, list], rejects: dict[str, list], raw_ids: RawIds) -> None:
-    """Append one object's lines to column lists: event rows, or rejects for lines that are not objects.
+@dataclass
+class Batch:
+    """Column lists for one transaction: the stream's rows and the rejects, plus what every row shares."""
+
+    table: str
+    extracted_at: datetime
+    sync_id: int
+    rows: dict[str, list] = field(init=False)
+    rejects: dict[str, list] = field(init=False)
+    raw_ids: RawIds = field(default_factory=RawIds)
+
+    def __post_init__(self) -> None:
+        self.rows, self.rejects = empty_columns(self.table), empty_columns(REJECTS)
+
+    def meta(self, validation_error: str | None = None) -> str:
+        document: dict[str, Any] = {"sync_id": self.sync_id, "changes": []}
+        if validation_error is not None:
+            document["validation_error"] = validation_error
+        return json.dumps(document)
+
+    def add_row(self, file: LakeFile, values: tuple, validation_error: str | None = None) -> None:
+        head = (self.raw_ids.next(), self.extracted_at, self.meta(validation_error), file.key, file.last_modified_text)
+        for column, value in zip(self.rows.values(), head + values, strict=True):
+            column.append(value)
+
+    def reject(self, file: LakeFile, line_number: int, error: str, text: str) -> None:
+        values = (file.key, file.last_modified_text, line_number, error, text, self.extracted_at)
+        for column, value in zip(REJECT_COLUMNS, values, strict=True):
+            self.rejects[column].append(value)
+
+
+def _text(value: Any) -> str | None:
+    """A scalar as the text it had in the line: numbers and numeric strings alike."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _json_object(line: bytes, number: int, file: LakeFile, batch: Batch) -> dict[str, Any] | None:
+    """The line as a JSON object; None for a blank line, or (recorded as a reject) for anything else."""
+    if not line.strip():
+        return None
+    try:
+        record = json.loads(line)
+        if not isinstance(record, dict):
+            raise ValueError(f"a line must be a JSON object, got {type(record).__name__}")
+    except (ValueError, UnicodeDecodeError) as error:
+        batch.reject(file, number, str(error), line.decode("utf-8", "replace"))
+        return None
+    return record
+
+
+def parse_events(body: bytes, file: LakeFile, batch: Batch) -> None:
+    """The data stream: one row per event line.
 
     Lines in the producer's exact typed form are split by a regex (no JSON parse);
     anything else (the original string form included) is parsed and checked in full.
-    Schema violations are kept, as Airbyte's "emit record" policy keeps them, and
-    noted in `_airbyte_meta.validation_error`; staging turns them into flags.
     """
-    url = file.key
-    valid_meta = json.dumps({"sync_id": sync_id, "changes": []})
-    out = [rows[column] for column in TABLES[STREAM]]
     for number, line in enumerate(body.splitlines(), start=1):
         match = match_typed(line)
         if match is not None:
-            error = typed_error(match)
-            values = (
-                raw_ids.next(), extracted_at,
-                valid_meta if error is None else json.dumps({"sync_id": sync_id, "changes": [],
-                                                             "validation_error": error}),
-                url, file.last_modified, match[1].decode(), match[2].decode(), match[3].decode(),
-                match[4].decode(), match[5].decode(),
-            )
-        else:
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                if not isinstance(record, dict):
-                    raise ValueError(f"a line must be a JSON object, got {type(record).__name__}")
-            except (ValueError, UnicodeDecodeError) as error:
-                for column, value in zip(REJECT_COLUMNS, (url, file.last_modified, number, str(error),
-                                                          line.decode("utf-8", "replace"), extracted_at),
-                                         strict=True):
-                    rejects[column].append(value)
-                continue
-            meta: dict[str, Any] = {"sync_id": sync_id, "changes": []}
-            try:
-                from_dict(record)
-            except EventError as error:
-                meta["validation_error"] = str(error)
-            raw_meta = record.get("meta")
-            values = (
-                raw_ids.next(), extracted_at, json.dumps(meta), url, file.last_modified,
-                _text(record.get("event_id")), _text(record.get("user_id")), _text(record.get("heart_rate")),
-                _text(record.get("timestamp")), json.dumps(raw_meta) if raw_meta is not None else None,
-            )
-        for column, value in zip(out, values, strict=True):
-            column.append(value)
+            batch.add_row(file, (match[1].decode(), match[2].decode(), match[3].decode(), match[4].decode(),
+                                 match[5].decode()), typed_error(match))
+            continue
+        record = _json_object(line, number, file, batch)
+        if record is None:
+            continue
+        try:
+            from_dict(record)
+            error = None
+        except EventError as problem:
+            error = str(problem)
+        raw_meta = record.get("meta")
+        batch.add_row(file, (_text(record.get("event_id")), _text(record.get("user_id")),
+                             _text(record.get("heart_rate")), _text(record.get("timestamp")),
+                             json.dumps(raw_meta) if raw_meta is not None else None), error)
+
+
+def _fields_parser(columns: list[str]) -> Callable[[bytes, LakeFile, Batch], None]:
+    """A stream whose lines are flat JSON objects with these fields (manifests, dead letters)."""
+
+    def parse(body: bytes, file: LakeFile, batch: Batch) -> None:
+        for number, line in enumerate(body.splitlines(), start=1):
+            record = _json_object(line, number, file, batch)
+            if record is not None:
+                batch.add_row(file, tuple(record.get(column) for column in columns))
+
+    return parse
+
+
+@dataclass(frozen=True)
+class LakeStream:
+    """One stream of the S3 source: a raw table, the lake area it reads and how a line becomes a row."""
+
+    table: str
+    area: str
+    extensions: tuple[str, ...]
+    parse: Callable[[bytes, LakeFile, Batch], None]
+
+
+def _columns_after_file(table: str) -> list[str]:
+    columns = list(TABLES[table])
+    return columns[columns.index("_ab_source_file_last_modified") + 1:]
+
+
+STREAMS = (
+    LakeStream(HEART_RATE_STREAM, TOPICS_PREFIX, DATA_EXTENSIONS, parse_events),
+    LakeStream(HEART_RATE_MANIFESTS, MANIFESTS_PREFIX, (EXTENSION,),
+               _fields_parser(_columns_after_file(HEART_RATE_MANIFESTS))),
+    LakeStream(HEART_RATE_DEAD_LETTERS, DEAD_LETTER_PREFIX, (EXTENSION,),
+               _fields_parser(_columns_after_file(HEART_RATE_DEAD_LETTERS))),
+)
+
+
+def list_files(s3: Any, bucket: str, prefix: str, extensions: tuple[str, ...] = DATA_EXTENSIONS) -> list[LakeFile]:
+    files = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            if item["Key"].endswith(extensions):
+                files.append(LakeFile(item["LastModified"].astimezone(UTC), item["Key"], item["Size"]))
+    return sorted(files)
+
+
+def decompressed(body: bytes, file: LakeFile) -> bytes:
+    """The object's text: gunzipped for `.json.gz` (what Confluent's sink writes with gzip compression)."""
+    if file.key.endswith(GZIP_EXTENSION):
+        return gzip.decompress(body)
+    return body
 
 
 def _batches(files: list[LakeFile]) -> Iterator[list[LakeFile]]:
@@ -180,37 +276,52 @@ def _batches(files: list[LakeFile]) -> Iterator[list[LakeFile]]:
         yield batch
 
 
-def load(s3: Any, bucket: str, topic: str, warehouse_path: Path,
-         say: Callable[[str], None] = print) -> LoadResult:
-    """Load every new lake object of `topic`; each batch commits its rows and the cursor together."""
+def load_stream(conn: Any, s3: Any, bucket: str, topic: str, stream: LakeStream, result: LoadResult,
+                say: Callable[[str], None]) -> None:
+    """Every new object of one stream; each batch commits its rows, rejects and the cursor together."""
+    state = read_state(conn, stream.table)
+    cursor = FileCursor.from_state(state)
+    sync_id = (state or {}).get("sync_id", 0) + 1
+    prefix = area_prefix(stream.area, topic)
+    new = [file for file in list_files(s3, bucket, prefix, stream.extensions) if cursor.is_new(file)]
+    if not new:
+        return
+    say(f"load {stream.table}: {len(new)} new files under s3://{bucket}/{prefix}")
+
+    def download(file: LakeFile) -> bytes:
+        return s3.get_object(Bucket=bucket, Key=file.key)["Body"].read()
+
+    loaded = 0
+    with ThreadPoolExecutor(DOWNLOAD_THREADS) as pool:
+        for files in _batches(new):
+            batch = Batch(stream.table, datetime.now(tz=UTC), sync_id)
+            for file, body in zip(files, pool.map(download, files), strict=True):
+                try:
+                    text = decompressed(body, file)
+                except (OSError, EOFError, zlib.error) as error:  # a truncated or corrupt gzip object
+                    batch.reject(file, 0, f"cannot decompress {file.key}: {error}", "")
+                else:
+                    stream.parse(text, file, batch)
+                cursor.advance(file)
+            with transaction(conn):
+                rows = append_columns(conn, stream.table, batch.rows)
+                result.rejects += append_columns(conn, REJECTS, batch.rejects)
+                save_state(conn, stream.table, {**cursor.to_state(), "sync_id": sync_id})
+            loaded += len(files)
+            result.files += len(files)
+            result.rows += rows
+            result.per_stream[stream.table] = result.per_stream.get(stream.table, 0) + rows
+            say(f"load {stream.table}: {loaded}/{len(new)} files, {result.per_stream[stream.table]:,} rows, "
+                f"{result.rejects:,} rejects")
+
+
+def load(s3: Any, bucket: str, topic: str, warehouse_path: Path, say: Callable[[str], None] = print) -> LoadResult:
+    """Load every new lake object of `topic`: data, manifests and dead letters."""
     started = time.monotonic()
     result = LoadResult()
-    prefix = topic_prefix(topic)
     with writer(warehouse_path) as conn:
         ensure_raw_schema(conn)
-        state = read_state(conn, STREAM)
-        cursor = FileCursor.from_state(state)
-        sync_id = (state or {}).get("sync_id", 0) + 1
-        new = [file for file in list_files(s3, bucket, prefix) if cursor.is_new(file)]
-        say(f"load {STREAM}: {len(new)} new files under s3://{bucket}/{prefix}")
-
-        def download(file: LakeFile) -> bytes:
-            return s3.get_object(Bucket=bucket, Key=file.key)["Body"].read()
-
-        with ThreadPoolExecutor(DOWNLOAD_THREADS) as pool:
-            for batch in _batches(new):
-                extracted_at = datetime.now(tz=UTC)
-                rows, rejects = empty_columns(STREAM), empty_columns(REJECTS)
-                raw_ids = RawIds()
-                for file, body in zip(batch, pool.map(download, batch), strict=True):
-                    parse_file(body, file, extracted_at, sync_id, rows, rejects, raw_ids)
-                    cursor.advance(file)
-                with transaction(conn):
-                    result.rows += append_columns(conn, STREAM, rows)
-                    result.rejects += append_columns(conn, REJECTS, rejects)
-                    save_state(conn, STREAM, {**cursor.to_state(), "sync_id": sync_id})
-                result.files += len(batch)
-                say(f"load {STREAM}: {result.files}/{len(new)} files, {result.rows:,} rows, "
-                    f"{result.rejects:,} rejects")
+        for stream in STREAMS:
+            load_stream(conn, s3, bucket, topic, stream, result, say)
     result.seconds = time.monotonic() - started
     return result

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import signal
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 
+from include.contracts.lake_layout import parse_key
 from producer import oltp
 from producer.readings import ReadingGenerator
 from tests.integration.stream_fixtures import Stream, event_ids, lake_lines, lake_objects
@@ -106,4 +107,7 @@ def test_original_format_and_malformed_messages(stream: Stream) -> None:
     assert all("/year=2026/month=02/day=01/hour=10/" in key for key, _ in lines)
     letters = lake_objects(stream.bucket, prefix="dead-letter/")
     assert len(letters) == 2
-    assert all(key.startswith(f"dead-letter/{stream.topic}/{stream.topic}+") for key in letters)
+    # In the hour folder of their Kafka timestamp (the producer left it at the time of sending: now).
+    now = datetime.now(tz=UTC).replace(minute=0, second=0, microsecond=0)
+    assert {parse_key(key).hour for key in letters} <= {now, now - timedelta(hours=1)}
+    assert all(parse_key(key).area == "dead-letter" for key in letters)

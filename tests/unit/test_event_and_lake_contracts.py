@@ -9,7 +9,14 @@ import jsonschema
 import pytest
 
 from include.contracts.heart_rate_event import EventError, encode, parse, schema
-from include.contracts.lake_layout import dead_letter_key, hour_prefix, object_key, parse_key
+from include.contracts.lake_layout import (
+    dead_letter_key,
+    hour_prefix,
+    is_data_object,
+    manifest_key,
+    object_key,
+    parse_key,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -64,6 +71,20 @@ def test_lake_keys_follow_the_confluent_layout() -> None:
     assert parsed.hour == datetime(2024, 4, 1, 3, tzinfo=UTC)
     assert parsed.key == key
     assert hour_prefix("heart-rate", parsed.hour) == "topics/heart-rate/year=2024/month=04/day=01/hour=03/"
-    assert dead_letter_key("heart-rate", 2, 17) == "dead-letter/heart-rate/heart-rate+2+0000000017.json"
     with pytest.raises(ValueError, match="is not a lake object name"):
         parse_key("topics/heart-rate/whatever.json")
+
+
+def test_manifests_and_dead_letters_sit_in_the_same_hour_folders() -> None:
+    key = object_key("heart-rate", 3, 1234, 1711943972)
+    assert manifest_key(key) == "manifests/heart-rate/year=2024/month=04/day=01/hour=03/heart-rate+3+0000001234.json"
+    assert dead_letter_key("heart-rate", 2, 17, 1711943972_000) == \
+        "dead-letter/heart-rate/year=2024/month=04/day=01/hour=03/heart-rate+2+0000000017.json"
+    assert parse_key(manifest_key(key)).area == "manifests"
+
+
+def test_gzip_objects_are_lake_objects_too() -> None:
+    key = object_key("heart-rate", 0, 5, 1711943972, extension=".json.gz")
+    assert key.endswith("/heart-rate+0+0000000005.json.gz")
+    assert parse_key(key).extension == ".json.gz" and is_data_object(key)
+    assert manifest_key(key).endswith("/heart-rate+0+0000000005.json")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 
 import pytest
 
 from include.contracts.heart_rate_event import encode
-from include.contracts.lake_layout import parse_key
+from include.contracts.lake_layout import HOUR_FOLDER, manifest_key, parse_key
 from producer.s3_sink import LakeWriter
 
 pytestmark = pytest.mark.unit
@@ -40,12 +41,16 @@ def test_rotates_on_count_and_on_event_hour_and_commits_after_each_write() -> No
     for offset, ts in enumerate(timestamps):
         writer.add(0, offset, _event(offset, ts))
     writer.flush_all()
-    keys = [entry[1] for entry in sink.log if entry[0] == "put"]
+    keys = [entry[1] for entry in sink.log if entry[0] == "put" and entry[1].startswith("topics/")]
     assert [parse_key(k).start_offset for k in keys] == [0, 3, 4, 5]
     assert [len(sink.objects[k].splitlines()) for k in keys] == [3, 1, 1, 1]
     assert parse_key(keys[2]).hour.timestamp() == HOUR + 3600  # the late-hour record got its own folder
-    # every write is followed by the commit of the offset after its last record
-    assert sink.log[1::2] == [("commit", 0, 3), ("commit", 0, 4), ("commit", 0, 5), ("commit", 0, 6)]
+    # each object, then its manifest, then the commit of the offset after its last record
+    assert sink.log == [entry for index, key in enumerate(keys) for entry in (
+        ("put", key), ("put", manifest_key(key)), ("commit", 0, [3, 4, 5, 6][index]))]
+    manifests = [json.loads(sink.objects[manifest_key(key)]) for key in keys]
+    assert [(m["object_key"], m["records"], m["first_offset"], m["last_offset"]) for m in manifests] == [
+        (keys[0], 3, 0, 2), (keys[1], 1, 3, 3), (keys[2], 1, 4, 4), (keys[3], 1, 5, 5)]
 
 
 def test_same_records_give_same_keys_and_bytes() -> None:
@@ -60,30 +65,39 @@ def test_same_records_give_same_keys_and_bytes() -> None:
     assert run() == run()
 
 
-def test_undecodable_messages_go_to_dead_letters_with_their_coordinates() -> None:
+def test_messages_that_are_not_contract_events_go_to_dead_letters_with_their_coordinates() -> None:
     sink = Recorder()
     writer = LakeWriter("hr", sink.put, sink.commit, flush_size=100)
-    writer.add(1, 7, b"not json", key=b"10001")
-    writer.add(1, 8, b'{"user_id": 1}')
-    writer.add(1, 9, None)
-    writer.add(1, 10, _event(10, HOUR))
+    folder = f"dead-letter/hr/{datetime.fromtimestamp(HOUR, tz=UTC):{HOUR_FOLDER}}"
+    writer.add(1, 7, b"not json", key=b"10001", timestamp_ms=HOUR * 1000)
+    writer.add(1, 8, b'{"user_id": 1}', timestamp_ms=HOUR * 1000 + 5)
+    writer.add(1, 9, None, timestamp_ms=HOUR * 1000 + 9)
+    writer.add(1, 10, _event(10, HOUR).replace(b'"heart_rate":70', b'"heart_rate":"n/a"'), timestamp_ms=HOUR * 1000)
+    writer.add(1, 11, _event(11, HOUR).replace(b'"heart_rate":70', b'"heart_rate":999'), timestamp_ms=HOUR * 1000)
+    writer.add(1, 12, _event(12, 1_711_943_972_000), timestamp_ms=HOUR * 1000)  # a millisecond epoch
+    writer.add(1, 13, _event(13, HOUR))
     writer.flush_all()
     letters = {k: json.loads(v) for k, v in sink.objects.items() if k.startswith("dead-letter/")}
-    assert sorted(letters) == [f"dead-letter/hr/hr+1+{n:010d}.json" for n in (7, 8, 9)]
-    first = letters["dead-letter/hr/hr+1+0000000007.json"]
-    assert (first["partition"], first["offset"], first["key"]) == (1, 7, "10001")
+    assert sorted(letters) == [f"{folder}hr+1+{n:010d}.json" for n in range(7, 13)]
+    first = letters[f"{folder}hr+1+0000000007.json"]
+    assert (first["kafka_partition"], first["kafka_offset"], first["message_key"]) == (1, 7, "10001")
     assert base64.b64decode(first["value_base64"]) == b"not json"
-    assert "missing field 'timestamp'" in letters["dead-letter/hr/hr+1+0000000008.json"]["error"]
-    assert writer.stats.dead_letters == 3 and writer.stats.records == 1
+    assert "missing field 'meta'" in letters[f"{folder}hr+1+0000000008.json"]["error"]
+    assert "heart_rate must be a number" in letters[f"{folder}hr+1+0000000010.json"]["error"]
+    assert "heart_rate=999 is out of range" in letters[f"{folder}hr+1+0000000011.json"]["error"]
+    assert "timestamp=1711943972000 is out of range" in letters[f"{folder}hr+1+0000000012.json"]["error"]
+    assert writer.stats.dead_letters == 6 and writer.stats.records == 1
+    [data] = [body for key, body in sink.objects.items() if key.startswith("topics/")]
+    assert data == _event(13, HOUR) + b"\n"  # only the valid event reached the lake
 
 
 def test_multi_line_json_is_written_as_one_line() -> None:
     sink = Recorder()
     writer = LakeWriter("hr", sink.put, sink.commit)
-    writer.add(0, 0, b'{"user_id": "1",\n "timestamp": "%d"}' % HOUR)
+    writer.add(0, 0, json.dumps(json.loads(_event(0, HOUR)), indent=1).encode())
     writer.flush_all()
-    [body] = sink.objects.values()
-    assert body == b'{"user_id":"1","timestamp":"%d"}\n' % HOUR
+    [body] = [body for key, body in sink.objects.items() if key.startswith("topics/")]
+    assert json.loads(body) == json.loads(_event(0, HOUR)) and body.count(b"\n") == 1
 
 
 def test_caught_up_partition_is_flushed_once_its_buffer_is_old_enough() -> None:
@@ -96,4 +110,4 @@ def test_caught_up_partition_is_flushed_once_its_buffer_is_old_enough() -> None:
     assert sink.objects == {}
     now[0] = 31
     writer.flush_stale()
-    assert len(sink.objects) == 1
+    assert len(sink.objects) == 2  # the object and its manifest
