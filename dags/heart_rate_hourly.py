@@ -12,10 +12,13 @@ Every hour, for the data interval [H, H+1) in UTC:
 3. **transform**: dbt staging, SCD2 dimensions, facts and the per-hour
    data-quality checks (`dq_hourly`), one Cosmos task per model, tests right after
    each model. The fact table rebuilds the interval's hours plus any late hour.
-4. **gate**: every check of the interval's hours passed → **publish** (serving
-   marts, then the serving refresh: Tableau extract or the local dashboard);
-   otherwise → **hold**: serving is untouched, the run fails, on-call is paged
-   with the failing checks.
+4. **gate**: judges the interval's hours and every earlier hour whose data
+   changed since it was last judged (late data, late OLTP changes). Hours that
+   passed → **publish**: recorded in the published-hours ledger, then **serve**
+   builds their per-hour partial aggregates and the marts roll them up, then the
+   serving refresh (Tableau extract or the local dashboard). Hours that failed →
+   **hold**: recorded with why, serving keeps only published hours, the run
+   fails and on-call is paged with the check, by how much and the objects.
 
 Re-running or backfilling an hour rebuilds the same rows
 (`airflow backfill create --dag-id heart_rate_hourly --from-date ... --to-date ...`).
@@ -25,7 +28,7 @@ Runbook: `docs/operations.md`.
 from airflow.sdk import dag
 
 from include.hourly.config import HourlyConfig
-from include.hourly.dbt_task_groups import dbt_task_group
+from include.hourly.dbt_task_groups import SERVE_SELECT, TRANSFORM_SELECT, dbt_task_group
 from include.hourly.gate_tasks import gate, hold, publish
 from include.hourly.lake_sensor import wait_for_hour
 from include.hourly.load_tasks import load_group
@@ -48,17 +51,12 @@ CONFIG = HourlyConfig.from_env()
     doc_md=__doc__,
 )
 def heart_rate_hourly() -> None:
-    transform = dbt_task_group(
-        "transform",
-        select=["path:seeds", "path:models/staging", "path:models/intermediate", "path:models/core",
-                "path:models/quality"],
-        tooltip="dbt: staging, SCD2 dimensions, facts, data-quality checks",
-        config=CONFIG,
-    )
-    serve = dbt_task_group("serve", select=["path:models/serving"], tooltip="dbt: the serving marts", config=CONFIG)
-    go = publish()
+    transform = dbt_task_group("transform", TRANSFORM_SELECT, "dbt: staging, SCD2 dimensions, facts, quality checks",
+                               CONFIG)
+    serve = dbt_task_group("serve", SERVE_SELECT, "dbt: published hours' aggregates, the serving marts", CONFIG)
+    go = publish(CONFIG.mode)
 
-    wait_for_hour(CONFIG.lake) >> load_group(CONFIG.mode) >> transform >> gate(CONFIG.mode) >> [go, hold()]
+    wait_for_hour(CONFIG.lake) >> load_group(CONFIG.mode) >> transform >> gate(CONFIG.mode) >> [go, hold(CONFIG.mode)]
     go >> serve >> refresh_serving(CONFIG)
 
 

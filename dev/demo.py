@@ -10,11 +10,13 @@ research questions from the serving marts, plus the dashboard's path.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from dev.embedded.layout import EmbeddedLayout, LayoutError, apply_environment
 from dev.embedded.services import start_all
@@ -25,8 +27,8 @@ from include.contracts.oltp_connection import OltpError
 from include.contracts.raw_schema import HEART_RATE_STREAM
 from include.contracts.raw_schema import relation as raw_relation
 from include.contracts.serving_marts import SERVING_MARTS
-from include.contracts.settings import SettingsError, WarehouseSettings
-from include.contracts.warehouse_relations import FACT_HEART_RATES
+from include.contracts.settings import FRESHNESS_LIMIT_VARIABLE, SettingsError, WarehouseSettings
+from include.contracts.warehouse_relations import DIM_USERS, FACT_HEART_RATES
 from include.hourly.alerts import ALERTS_FILE
 from include.loaders.cdc import CdcError
 
@@ -46,8 +48,12 @@ def _producer(*args: str) -> None:
 
 
 def run_stream(users: int, hours: list[datetime], changes: int, seed: int) -> None:
-    print("[3] synthetic OLTP in PostgreSQL (CDC-ready)")
+    from include.loaders.cli import load_cdc
+
+    print("[3] synthetic OLTP in PostgreSQL (CDC-ready), and the warehouse's first CDC load")
     _producer("seed-oltp", "--users", str(users))
+    # Before any change: the warehouse keeps the versions the readings below are made from (SCD2 history).
+    print(f"  cdc: {load_cdc(say=lambda message: print(f'  {message}', flush=True))}")
     end = hours[-1] + timedelta(hours=1)
     print(f"[4] {len(hours)} hours of heart-rate readings through Kafka ({hours[0]:%H:00} to {end:%H:00} UTC)")
     # A new seed per run: running the demo again adds readings (new event ids) to the same hours instead of
@@ -56,7 +62,7 @@ def run_stream(users: int, hours: list[datetime], changes: int, seed: int) -> No
     _producer("produce", "--mode", "simulate", "--hours", str(len(hours)), "--end", end.isoformat(),
               "--seed", str(seed))
     # After the readings: their event times precede these commits, so they join the versions they were made from.
-    print("    OLTP changes (weight, moves, new users, deletes) for the SCD2 dimensions")
+    print("    OLTP changes (weight, moves, new users, deletes): new SCD2 versions from now on")
     _producer("simulate-oltp", "--changes", str(changes))
     print("[5] the sink lands the topic in the S3 lake by event hour")
     _producer("sink", "--until-idle", "3")
@@ -95,6 +101,18 @@ def run_dag(settings: WarehouseSettings, layout: EmbeddedLayout, hours: list[dat
             print(f"  {relation}: {rows:,} rows")
 
 
+def history_line(conn: Any) -> str:
+    """How the SCD2 history was used: users that changed, and how many of their readings joined an earlier version."""
+    changed_users, readings, earlier = conn.execute(
+        f"with changed as (select user_id from {DIM_USERS} group by user_id having count(*) > 1) "  # noqa: S608
+        "select (select count(*) from changed), count(facts.event_id), "
+        "count(case when not users.is_current then 1 end) "
+        f"from {FACT_HEART_RATES} as facts join {DIM_USERS} as users on facts.user_key = users.user_key "
+        "where facts.user_id in (select user_id from changed)").fetchone()
+    return (f"SCD2: {changed_users:,} users changed during the demo; {earlier:,} of their {readings:,} readings "
+            "joined the version valid at the reading's time (before the change), not today's")
+
+
 def show_report(settings: WarehouseSettings) -> None:
     from include.serving.dashboard import PAGE
     from include.serving.research_findings import all_findings, report
@@ -102,6 +120,7 @@ def show_report(settings: WarehouseSettings) -> None:
 
     print("[7] what the serving marts say: the five research questions")
     with reader(settings.warehouse_path) as conn:
+        print(history_line(conn))
         print(report(all_findings(conn)))
     page = settings.dashboard_dir / PAGE
     if page.exists():
@@ -122,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # Every command the demo starts (producer, dbt) reads the same settings `make env` prints.
         layout = apply_environment()
+        # The demo writes hours of simulated history at once: their lake arrival lags their event times by up
+        # to that much, which the freshness check (built for a live stream) must allow here.
+        os.environ.setdefault(FRESHNESS_LIMIT_VARIABLE, str((args.hours + 2) * 60))
         settings = WarehouseSettings.from_env()
         print("[1] embedded services")
         start_all(layout, say=lambda message: print(f"  {message}"))

@@ -1,7 +1,8 @@
 {#- Age and BMI bands: what serving shows instead of birth dates and body measures. -#}
 {% macro age_band(birth_date, at) -%}
     case
-        when {{ birth_date }} is null then 'unknown'
+        when {{ birth_date }} is null or {{ at }} is null then 'unknown'
+        when {{ dbt.datediff(birth_date, at, 'day') }} / 365.25 < 18 then 'under 18'
         when {{ dbt.datediff(birth_date, at, 'day') }} / 365.25 < 30 then '18-29'
         when {{ dbt.datediff(birth_date, at, 'day') }} / 365.25 < 40 then '30-39'
         when {{ dbt.datediff(birth_date, at, 'day') }} / 365.25 < 50 then '40-49'
@@ -12,11 +13,12 @@
 {%- endmacro %}
 
 {% macro bmi(weight_kg, height_cm) -%}
-    {{ weight_kg }} / (({{ height_cm }} / 100.0) * ({{ height_cm }} / 100.0))
+    {{ weight_kg }} / nullif(({{ height_cm }} / 100.0) * ({{ height_cm }} / 100.0), 0)
 {%- endmacro %}
 
 {% macro bmi_band(weight_kg, height_cm) -%}
     case
+        when {{ bmi(weight_kg, height_cm) }} is null then 'unknown'
         when {{ bmi(weight_kg, height_cm) }} < 18.5 then 'under 18.5'
         when {{ bmi(weight_kg, height_cm) }} < 25 then '18.5-24.9'
         when {{ bmi(weight_kg, height_cm) }} < 30 then '25-29.9'

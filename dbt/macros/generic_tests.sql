@@ -24,21 +24,39 @@ select '{{ missing | join(",") }}' as missing, '{{ unexpected | join(",") }}' as
 where {{ 'true' if (missing or unexpected) else 'false' }}
 {% endtest %}
 
-{#- SCD2 versions of one key never overlap, follow each other without gaps, and at most one is current. -#}
-{% test scd2_valid(model, key, valid_from='valid_from', valid_to='valid_to', is_current='is_current') %}
+{#- SCD2 versions of one key never overlap and never have zero length; they follow each other without a gap,
+    except after a version a hard delete closed (a re-insert starts later); at most one is current. -#}
+{% test scd2_valid(model, key, valid_from='valid_from', valid_to='valid_to', is_current='is_current',
+                   is_deleted='is_deleted') %}
 with ordered as (
     select
         {{ key }} as scd_key,
         {{ valid_from }} as scd_from,
         {{ valid_to }} as scd_to,
         {{ is_current }} as scd_current,
+        {{ is_deleted }} as scd_deleted,
         lead({{ valid_from }}) over (partition by {{ key }} order by {{ valid_from }}) as next_from
     from {{ model }}
 )
 select scd_key from ordered
 where (scd_to is not null and scd_to <= scd_from)
-   or (next_from is not null and (scd_to is null or scd_to != next_from))
+   or (next_from is not null and (scd_to is null or scd_to > next_from))
+   or (next_from is not null and scd_to < next_from and not scd_deleted)
    or (scd_current and scd_to is not null)
 union all
 select scd_key from ordered group by scd_key having sum(case when scd_current then 1 else 0 end) > 1
+{% endtest %}
+
+{#- No two rows share these columns' values (the model's grain). -#}
+{% test unique_combination(model, columns) %}
+select {{ columns | join(', ') }} from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{% endtest %}
+
+{#- A suppressed serving cell shows none of its statistics (and every shown cell has enough users). -#}
+{% test suppression_applied(model, statistics, flag='is_suppressed', users='users') %}
+select * from {{ model }}
+where ({{ flag }} and ({{ users }} is not null{% for column in statistics %} or {{ column }} is not null{% endfor %}))
+   or (not {{ flag }} and {{ users }} < {{ var('serving_min_users') }})
 {% endtest %}

@@ -36,6 +36,10 @@ LOCAL_LAKE_BUCKET = "heart-rate-lake"
 """The lake bucket of the local stacks (the embedded services, the Astro compose stack); prod names its own."""
 DEFAULT_AWS_REGION = "us-east-1"
 
+FRESHNESS_LIMIT_VARIABLE = "HRS_DQ_MAX_FRESHNESS_LAG_MINUTES"
+"""Overrides the dbt var dq_max_freshness_lag_minutes (dbt/dbt_project.yml reads it) where history is
+simulated at once (`make demo`, tests): its lake arrival lags event time by hours."""
+
 # Tansu, the embedded broker, assigns a new consumer group's partitions after a few heartbeats:
 # with librdkafka's default 3 s heartbeat that is ~23 s, with 0.5 s about 3 s. Local mode only:
 # against Kafka or Confluent Cloud the clients keep librdkafka's defaults.

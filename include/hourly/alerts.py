@@ -34,11 +34,14 @@ class Alert:
     failing_check: str
     log_url: str
     raised_at: str = ""
+    details: str = ""
+    """Further lines of the failure (for a held hour: the check, by how much, the objects to look at)."""
 
     @property
     def text(self) -> str:
-        return (f":rotating_light: {self.dag_id}.{self.task_id} failed for [{self.interval_start}, "
+        text = (f":rotating_light: {self.dag_id}.{self.task_id} failed for [{self.interval_start}, "
                 f"{self.interval_end}) (run {self.run_id}): {self.failing_check}. Log: {self.log_url}")
+        return f"{text}\n{self.details}" if self.details else text
 
 
 def record(alert: Alert, folder: Path) -> Path:

@@ -33,6 +33,11 @@ from include.hourly.config import HourlyConfig
 from include.hourly.load_tasks import DUCKDB_WRITER_POOL
 
 DBT_PROFILE = "heart_rate"
+TRANSFORM_SELECT = ["path:seeds", "path:models/staging", "path:models/intermediate", "path:models/core",
+                    "path:models/quality"]
+"""Before the gate: staging, dimensions, facts and the data-quality checks."""
+SERVE_SELECT = ["path:models/serving"]
+"""After the gate publishes: the published hours' partial aggregates and the marts."""
 INTERVAL_VARS = {
     "interval_start": "{{ data_interval_start | ts }}",
     "interval_end": "{{ data_interval_end | ts }}",

@@ -4,7 +4,7 @@
 what this DAG needs and with its imports moved into the methods that run on
 the worker: the provider's sensor module imports boto3 (0.55 s here), which
 every parse of the DAG file would otherwise pay. It waits for
-`topics/<topic>/year=.../hour=HH/*.json`, rendered from the data interval's
+`topics/<topic>/year=.../hour=HH/*.json*` (plain or gzip), rendered from the data interval's
 start, through the Airflow connection `aws_lake` (the embedded S3 server
 locally, AWS in prod): one check on the worker, then the provider's
 `S3KeyTrigger` in the triggerer, not holding a worker slot. No objects within
@@ -29,9 +29,10 @@ WAIT_AT_MOST = timedelta(hours=1)
 
 
 def hour_objects_pattern(topic: str) -> str:
-    """The templated key pattern of the data interval's hour folder."""
+    """The templated key pattern of the data interval's hour folder: `.json` objects, and the `.json.gz` ones
+    Confluent's sink writes with gzip compression."""
     hour_folder = f"{{{{ data_interval_start.in_timezone('UTC').strftime('{HOUR_FOLDER}') }}}}"
-    return f"{topic_prefix(topic)}{hour_folder}*{EXTENSION}"
+    return f"{topic_prefix(topic)}{hour_folder}*{EXTENSION}*"
 
 
 class LakeHourSensor(BaseSensorOperator):

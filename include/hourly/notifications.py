@@ -35,6 +35,13 @@ def failing_check(exception: BaseException | str | None) -> str:
     return f"{type(exception).__name__}: {lines[0] if lines else '(no message)'}"
 
 
+def failure_details(exception: BaseException | str | None) -> str:
+    """The lines after the first of the failure's message (the gate puts each held hour's why there)."""
+    if exception is None:
+        return ""
+    return "\n".join(str(exception).strip().splitlines()[1:])
+
+
 def alert_from_context(context: Mapping[str, Any]) -> Alert:
     """The alert for a failed task instance, from its Airflow context."""
     ti = context["ti"]
@@ -46,6 +53,7 @@ def alert_from_context(context: Mapping[str, Any]) -> Alert:
         interval_end=_iso(context.get("data_interval_end")),
         failing_check=failing_check(context.get("exception")),
         log_url=getattr(ti, "log_url", ""),
+        details=failure_details(context.get("exception")),
     )
 
 

@@ -18,8 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from include.contracts.warehouse_relations import DQ_HOURLY, FACT_HEART_RATES
-from include.serving.research_findings import Finding, all_findings
+from include.contracts.warehouse_relations import DQ_HOURLY, FACT_HEART_RATES, PUBLISHED_HOURS
+from include.serving.research_findings import Finding, all_findings, suppression_note
 
 PAGE = "index.html"
 DQ_HOURS = 48
@@ -28,11 +28,14 @@ TEMPLATE = "dashboard.html.j2"
 
 
 def quality_hours(conn: Any, limit: int = DQ_HOURS) -> list[dict[str, Any]]:
+    """The latest hours' checks, and whether each is in serving (published at least once)."""
     rows = conn.execute(
-        f"select event_hour, readings, passed, failing_checks from {DQ_HOURLY} "  # noqa: S608 - a constant
-        "order by event_hour desc limit ?", [limit]).fetchall()
+        f"select checks.event_hour, checks.readings, checks.passed, checks.failing_checks, "  # noqa: S608 - constants
+        f"exists (select 1 from {PUBLISHED_HOURS} as published where published.event_hour = checks.event_hour) "
+        f"from {DQ_HOURLY} as checks order by checks.event_hour desc limit ?", [limit]).fetchall()
     return [{"hour": hour.astimezone(UTC).strftime("%Y-%m-%d %H:00"), "readings": int(readings),
-             "passed": bool(passed), "failing": failing or ""} for hour, readings, passed, failing in reversed(rows)]
+             "passed": bool(passed), "failing": failing or "", "in_serving": bool(in_serving)}
+            for hour, readings, passed, failing, in_serving in reversed(rows)]
 
 
 def freshness(conn: Any, built_at: datetime) -> dict[str, str]:
@@ -81,6 +84,6 @@ def render(findings: list[Finding], quality: list[dict[str, Any]], fresh: dict[s
     # `</` cannot appear inside the JSON script block, so the data cannot close it early.
     payload = json.dumps(data).replace("</", "<\\/")
     return _template().render(
-        findings=findings, freshness=fresh, held=held_text, payload=payload,
+        findings=findings, freshness=fresh, held=held_text, payload=payload, suppression=suppression_note(),
         style=(HERE / "static" / "dashboard.css").read_text(), script=(HERE / "static" / "dashboard.js").read_text(),
     )

@@ -9,6 +9,7 @@ import pytest
 
 from include.contracts.paths import PROJECT_ROOT
 from include.contracts.serving_marts import SERVING_MARTS
+from include.contracts.warehouse_relations import PUBLISHED_HOUR_AGGREGATES
 from tests.dags.test_dag_integrity import LOCAL_ENV, PROD_ENV, probe
 
 pytestmark = pytest.mark.unit
@@ -50,7 +51,12 @@ def test_the_steps_run_in_pipeline_order(local: tuple[dict, dict[str, dict]]) ->
     assert tasks["gate"]["downstream"] == ["hold", "publish"]
     assert _reachable(tasks, "hold") == set()
     assert _reachable(tasks, "publish") == serve | {"refresh_serving"}
-    assert all(tasks[task]["downstream"] == ["refresh_serving"] for task in serve)
+    # the published hours' partial aggregates first, then the marts that roll them up, then the refresh
+    partials = f"serve.{PUBLISHED_HOUR_AGGREGATES.split('.')[1]}_model_build"
+    described = partials.replace("_model_build", "_described_model_build")
+    assert _reachable(tasks, partials) == (serve - {partials}) | {"refresh_serving"}
+    assert tasks[partials]["downstream"] == [described]
+    assert all(tasks[task]["downstream"] == ["refresh_serving"] for task in serve - {partials, described})
 
 
 def test_every_dbt_model_has_its_task_and_the_marts_their_assets(local: tuple[dict, dict[str, dict]]) -> None:
@@ -59,13 +65,14 @@ def test_every_dbt_model_has_its_task_and_the_marts_their_assets(local: tuple[di
                       for task in tasks if task.endswith("_model_build"))
     assert rendered == DBT_MODELS
     assert sorted(t.split(".", 1)[1].removesuffix("_model_build") for t in tasks if t.startswith("serve.")) == \
-        sorted(mart.name for mart in SERVING_MARTS)
+        sorted([mart.name for mart in SERVING_MARTS] + [PUBLISHED_HOUR_AGGREGATES.split(".")[1],
+                                                         PUBLISHED_HOUR_AGGREGATES.split(".")[1] + "_described"])
     assert tasks["refresh_serving"]["outlets"] == sorted(mart.asset_uri for mart in SERVING_MARTS)
 
 
 def test_local_writers_share_the_one_duckdb_slot_and_every_task_pages(local: tuple[dict, dict[str, dict]]) -> None:
     _, tasks = local
-    writers = [task for task in tasks if task.startswith(("load.", "transform.", "serve."))]
+    writers = [task for task in tasks if task.startswith(("load.", "transform.", "serve."))] + ["publish", "hold"]
     assert {tasks[task]["pool"] for task in writers} == {"duckdb_writer"}
     assert all(task["on_failure_callback"] for task in tasks.values())
 

@@ -73,8 +73,8 @@ def test_broker_restart_during_produce(embedded: EmbeddedLayout, tmp_path: Path)
         assert stats.produced == count
         assert stats.delivered + stats.failed + stats.undelivered == count  # every event accounted for
 
-        consumer = Consumer({**config, **EMBEDDED_BROKER_GROUP_TUNING, "group.id": topic, "auto.offset.reset": "earliest",
-                             "enable.partition.eof": True})
+        consumer = Consumer({**config, **EMBEDDED_BROKER_GROUP_TUNING, "group.id": topic,
+                             "auto.offset.reset": "earliest", "enable.partition.eof": True})
         consumer.subscribe([topic])
         values, finished, deadline = [], set(), time.monotonic() + 60
         while len(finished) < 6 and time.monotonic() < deadline:

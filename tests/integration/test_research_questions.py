@@ -1,10 +1,9 @@
 """The serving marts recover the effects the producer planted, one test per research question.
 
-The data go through every real piece: seed-oltp, produce (Kafka), sink (S3),
-the embedded loaders, dbt. Three 8-hour windows: mid-January and mid-July
-(seasons in both hemispheres), then a weight gain for a third of the users,
-then a window in the future (after that change's commit), so readings before
-and after it must join different SCD2 versions.
+The data go through every real piece: seed-oltp, produce (Kafka), sink (S3), the embedded loaders, dbt,
+the gate's decision and ledger. Two 8-hour windows, mid-January and mid-July (seasons in both
+hemispheres), then a weight gain for a third of the users, then a few minutes of readings after that
+change's commit, so readings before and after it must join different SCD2 versions.
 """
 
 from __future__ import annotations
@@ -16,15 +15,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import psycopg
 import pytest
 
 from dev.embedded.layout import EmbeddedLayout
-from include.contracts.settings import LakeSettings
-from include.loaders import cdc, lake_files
+from include.contracts.lake_layout import HOUR
+from include.hourly.dbt_task_groups import SERVE_SELECT, TRANSFORM_SELECT
+from include.hourly.ledger import DuckDBLedger
+from include.hourly.quality_gate import decide
 from producer import ground_truth as truth
-from producer import oltp
-from tests.integration.dbt_helpers import run_dbt
-from tests.integration.stream_fixtures import Stream, create_oltp_database, drop_oltp_database
+from tests.integration.stream_fixtures import Stream
+from tests.integration.warehouse_harness import private_warehouse
 
 pytestmark = pytest.mark.e2e
 
@@ -34,33 +35,35 @@ WINDOW_ENDS = ("2026-01-15T20:00:00+00:00", "2026-07-15T20:00:00+00:00")
 
 @pytest.fixture(scope="module")
 def marts(embedded: EmbeddedLayout, seeded_oltp: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    import uuid
+    with private_warehouse(embedded, tmp_path_factory.mktemp("rq"), users=USERS, seed=5) as warehouse:
+        stream = Stream(topic=warehouse.topic, bucket=warehouse.bucket, group=f"sink-{warehouse.topic}")
 
-    dsn, slot = create_oltp_database(embedded, users=USERS, seed=5)
-    name = f"rq-{uuid.uuid4().hex[:8]}"
-    LakeSettings.from_env().s3_client().create_bucket(Bucket=name)
-    stream = Stream(topic=name, bucket=name, group=f"sink-{name}")
-    warehouse = tmp_path_factory.mktemp("rq") / "w.duckdb"
+        def produce(hours: float, end: str) -> None:
+            result = stream.cli("produce", "--hours", str(hours), "--end", end, "--seed", "11",
+                                OLTP_DSN=warehouse.oltp_dsn)
+            assert result.returncode == 0, result.stdout + result.stderr
 
-    def produce(end: str) -> None:
-        result = stream.cli("produce", "--hours", "8", "--end", end, "--seed", "11", OLTP_DSN=dsn)
-        assert result.returncode == 0, result.stdout + result.stderr
-
-    for end in WINDOW_ENDS:
-        produce(end)
-    cdc.load(dsn, warehouse, slot=slot, say=lambda _: None)  # the versions before the change
-    with oltp.connect(dsn) as conn:
-        conn.execute("update users set weight = round(weight * 1.3, 1) where user_id % 3 = 0")
-    future = (datetime.now(tz=UTC) + timedelta(hours=9)).replace(minute=0, second=0, microsecond=0)
-    produce(future.isoformat())
-    sink = stream.cli("sink", "--group", stream.group, "--until-idle", "2")
-    assert sink.returncode == 0, sink.stdout + sink.stderr
-    lake_files.load(LakeSettings.from_env().s3_client(), stream.bucket, stream.topic, warehouse, say=lambda _: None)
-    cdc.load(dsn, warehouse, slot=slot, say=lambda _: None)
-    build = run_dbt("build", warehouse=warehouse)
-    assert build.returncode == 0, build.stdout[-4000:]
-    yield warehouse
-    drop_oltp_database(embedded, dsn, slot)
+        for end in WINDOW_ENDS:
+            produce(8, end)
+        # The warehouse snapshotted the users first; now a third of them gain weight, and a few minutes of
+        # readings follow that commit (up to the sink's clock-skew allowance ahead of now).
+        with psycopg.connect(warehouse.oltp_dsn, autocommit=True) as conn:
+            conn.execute("update users set weight = round(weight * 1.3, 1) where user_id % 3 = 0")
+        produce(0.15, (datetime.now(tz=UTC) + timedelta(minutes=9)).isoformat())
+        sink = stream.cli("sink", "--group", stream.group, "--until-idle", "2")
+        assert sink.returncode == 0, sink.stdout + sink.stderr
+        warehouse.load_lake()
+        warehouse.load_cdc()
+        warehouse.dbt("build", "--select", *TRANSFORM_SELECT)
+        hours = [row[0] for row in warehouse.query("select event_hour from quality.dq_hourly order by 1")]
+        ledger = DuckDBLedger(warehouse.path)
+        decision = decide(ledger.checks_to_judge(hours[0], hours[-1] + HOUR), [])
+        assert not decision.held, [hour.details for hour in decision.held]
+        ledger.record_published(decision.publish, "research-questions")
+        # Small-cell suppression off: these tests are about recovering the effects from a few hundred users
+        # (test_hour_gated_serving checks the suppression itself).
+        warehouse.dbt("build", "--select", *SERVE_SELECT, "--vars", "{serving_min_users: 1}")
+        yield warehouse.path
 
 
 def _rows(warehouse: Path, sql: str) -> list[tuple]:
@@ -75,18 +78,22 @@ def test_q1_sex_difference_per_activity(marts: Path) -> None:
         means[activity][sex] = (mean, readings)
     errors = []
     for activity, by_sex in means.items():
-        if {"F", "M"} <= set(by_sex) and min(by_sex["F"][1], by_sex["M"][1]) >= 2000:
+        if {"F", "M"} <= set(by_sex) and min(by_sex["F"][1], by_sex["M"][1]) >= 2000 \
+                and None not in (by_sex["F"][0], by_sex["M"][0]):
             errors.append(by_sex["F"][0] - by_sex["M"][0] - truth.FEMALE_MINUS_MALE_BPM[activity])
     assert len(errors) >= 10, "too few activities with enough readings to compare"
-    # Users differ in resting rate, age and BMI, so single activities are noisy; on average the planted
-    # effect comes back, less a little that the age cap takes from the (higher) women's readings.
+    # Users differ in resting rate, age and BMI, so a single activity (a few dozen users of each sex) is
+    # noisy; over the activities the planted effect comes back, less a little that the age cap takes from
+    # the (higher) women's readings.
     assert abs(statistics.mean(errors)) < 2.0, errors
-    assert max(abs(e) for e in errors) < 8.0, errors
+    assert statistics.median(abs(e) for e in errors) < 3.0, errors
 
 
 def test_q2_variability_by_blood_type(marts: Path) -> None:
-    rmssd = dict(_rows(marts, "select blood_type, sum(mean_rmssd * sessions) / sum(sessions) "
-                              "from serving.heart_rate_variability_by_blood_type_and_region group by 1"))
+    # Pooled reading-to-reading RMSSD: squares weighted by the plateau pairs behind each cell.
+    rmssd = dict(_rows(marts, "select blood_type, sqrt(sum(reading_to_reading_rmssd_bpm ^ 2 * plateau_pairs) "
+                              "/ sum(plateau_pairs)) from serving.heart_rate_variability_by_blood_type_and_region "
+                              "where not is_suppressed group by 1"))
     groups = {group: statistics.mean(v for k, v in rmssd.items() if k.rstrip("+-") == group) for group in
               ("O", "A", "B", "AB")}
     assert groups["O"] < groups["A"] < groups["B"] < groups["AB"]
@@ -99,7 +106,8 @@ def test_q3_hemisphere_aware_seasons(marts: Path) -> None:
     cells = defaultdict(dict)
     for hemisphere, season, activity, readings, mean in _rows(
             marts, "select hemisphere, season, activity_name, sum(readings), sum(mean_heart_rate * readings) / "
-                   "sum(readings) from serving.seasonal_heart_rate_by_demographics group by 1, 2, 3"):
+                   "sum(readings) from serving.seasonal_heart_rate_by_demographics where not is_suppressed "
+                   "group by 1, 2, 3"):
         cells[(hemisphere, activity)][season] = (mean, readings)
     expected = truth.SEASON_SHIFT_BPM["winter"] - truth.SEASON_SHIFT_BPM["summer"]
     for hemisphere in ("north", "south"):
@@ -119,8 +127,8 @@ def test_q4_activity_likelihood_follows_local_time(marts: Path) -> None:
     morning = {a for a, hour in truth.ACTIVITY_PEAK_LOCAL_HOUR.items() if hour <= 8}
     evening = {a for a, hour in truth.ACTIVITY_PEAK_LOCAL_HOUR.items() if hour >= 18}
     share = defaultdict(float)
-    sessions = defaultdict(int)
-    for hour, activity, count in _rows(marts, "select local_solar_hour, activity_name, sum(sessions) "
+    sessions = defaultdict(int)  # workout time, in readings (5 s each)
+    for hour, activity, count in _rows(marts, "select local_solar_hour, activity_name, sum(readings) "
                                               "from serving.activity_likelihood_by_local_hour_and_region "
                                               "group by 1, 2"):
         sessions[hour] += count
@@ -128,8 +136,8 @@ def test_q4_activity_likelihood_follows_local_time(marts: Path) -> None:
             share[("morning", hour)] += count
         if activity in evening:
             share[("evening", hour)] += count
-    early = [h for h in (6, 7, 8) if sessions[h] >= 30]
-    late = [h for h in (18, 19, 20) if sessions[h] >= 30]
+    early = [h for h in (6, 7, 8) if sessions[h] >= 5000]
+    late = [h for h in (18, 19, 20) if sessions[h] >= 5000]
     assert early and late, dict(sessions)
     morning_early = sum(share[("morning", h)] for h in early) / sum(sessions[h] for h in early)
     morning_late = sum(share[("morning", h)] for h in late) / sum(sessions[h] for h in late)
@@ -144,7 +152,7 @@ def test_q5_heart_rate_follows_bmi_as_of_each_reading(marts: Path) -> None:
     cells = defaultdict(list)
     query = "select sex, age_band, readings, mean_bmi, mean_heart_rate from serving.heart_rate_by_age_and_body_measures"
     for sex, age_band, readings, bmi, mean in _rows(marts, query):
-        if readings >= 1000:
+        if readings >= 1000 and mean is not None:
             cells[(sex, age_band)].append((bmi, mean, readings))
     slopes = []
     for points in cells.values():
@@ -160,13 +168,16 @@ def test_q5_heart_rate_follows_bmi_as_of_each_reading(marts: Path) -> None:
 
 
 def test_q5_readings_after_the_weight_change_join_the_new_version(marts: Path) -> None:
-    # Users whose weight rose by 30% have two versions; readings in the future window join the second.
+    # Users whose weight rose by 30% have two versions; each one's readings after the change join the second.
     rows = _rows(marts, """
-        select f.event_at > now() as after_change, avg(u.weight_kg) as weight
+        select f.user_id,
+               max(case when u.valid_from < timestamptz '2000-01-01' then u.weight_kg end) as before,
+               max(case when u.valid_from > timestamptz '2000-01-01' then u.weight_kg end) as after
         from core.fct_heart_rates f join core.dim_users u using (user_key)
         where f.user_id % 3 = 0
-        group by 1 order by 1
+        group by 1
+        having count(distinct f.user_key) = 2
     """)
-    (before, weight_before), (after, weight_after) = rows
-    assert (before, after) == (False, True)
-    assert weight_after == pytest.approx(weight_before * 1.3, rel=0.05)
+    assert len(rows) >= 3, rows
+    for user_id, before, after in rows:
+        assert after == pytest.approx(before * 1.3, abs=0.06), user_id

@@ -12,7 +12,8 @@ import pytest
 from include.contracts.heart_rate_event import encode
 from include.contracts.lake_layout import interval_hours, object_key
 from include.contracts.settings import LakeSettings
-from include.hourly.quality_gate import decide, read_local_checks
+from include.hourly.ledger import DuckDBLedger
+from include.hourly.quality_gate import decide
 from include.loaders import cdc, lake_files
 from producer import oltp
 from tests.integration.dbt_helpers import run_dbt
@@ -71,7 +72,7 @@ def test_scripted_user_history_gives_exact_versions_and_as_of_joins(
     _load(stream, warehouse, dsn, slot)
     _build(warehouse)
 
-    versions = _query(warehouse, "select user_key, weight_kg, address_country_code, valid_from, valid_to, is_current, "
+    versions = _query(warehouse, "select user_key, weight_kg, country_code, valid_from, valid_to, is_current, "
                                  "is_deleted from core.dim_users where user_id = 99001 order by valid_from")
     assert len(versions) == 3
     (k1, w1, c1, f1, t1, cur1, del1), (k2, w2, c2, f2, t2, cur2, del2), (k3, w3, c3, f3, t3, cur3, del3) = versions
@@ -124,7 +125,7 @@ def test_rerunning_an_interval_is_identical_and_late_rows_land_in_their_hour(
     # The gate reads dq_hourly for the interval: March readings loaded today are not fresh, and activity 20001
     # does not exist in this OLTP (its activity ids are drawn per seed), so every reading is an orphan.
     end = h1 + timedelta(hours=1)
-    decision = decide(read_local_checks(warehouse, h0, end), interval_hours(h0, end))
+    decision = decide(DuckDBLedger(warehouse).checks_to_judge(h0, end), interval_hours(h0, end))
     assert not decision.publish and decision.failing_checks == ["orphans", "freshness"]
     once = _query(warehouse, HOUR_HASH, h0.isoformat())
     run_interval(h0)

@@ -12,6 +12,7 @@ import pytest
 from include.contracts.lake_layout import hour_prefix, object_key
 from include.contracts.paths import PROJECT_ROOT
 from include.contracts.serving_marts import SERVING_MARTS
+from include.contracts.warehouse_relations import PUBLISHED_HOUR_AGGREGATES
 from include.hourly.lake_sensor import hour_objects_pattern
 
 pytestmark = pytest.mark.unit
@@ -20,10 +21,11 @@ pytestmark = pytest.mark.unit
 def test_the_sensor_pattern_renders_to_the_interval_hour_folder() -> None:
     start = pendulum.datetime(2026, 3, 9, 7, tz="UTC")
     rendered = jinja2.Template(hour_objects_pattern("heart-rate")).render(data_interval_start=start)
-    assert rendered == hour_prefix("heart-rate", datetime(2026, 3, 9, 7, tzinfo=UTC)) + "*.json"
+    assert rendered == hour_prefix("heart-rate", datetime(2026, 3, 9, 7, tzinfo=UTC)) + "*.json*"
     inside = object_key("heart-rate", 3, 120, int(datetime(2026, 3, 9, 7, 59, tzinfo=UTC).timestamp()))
+    gzip = object_key("heart-rate", 3, 140, int(datetime(2026, 3, 9, 7, 59, tzinfo=UTC).timestamp()), ".json.gz")
     next_hour = object_key("heart-rate", 3, 121, int(datetime(2026, 3, 9, 8, tzinfo=UTC).timestamp()))
-    assert fnmatch(inside, rendered) and not fnmatch(next_hour, rendered)
+    assert fnmatch(inside, rendered) and fnmatch(gzip, rendered) and not fnmatch(next_hour, rendered)
 
 
 def test_a_non_utc_interval_start_still_names_the_utc_folder() -> None:
@@ -34,5 +36,6 @@ def test_a_non_utc_interval_start_still_names_the_utc_folder() -> None:
 
 def test_serving_marts_are_the_dbt_serving_models() -> None:
     models = sorted(p.stem for p in (PROJECT_ROOT / "dbt" / "models" / "serving").glob("*.sql"))
-    assert sorted(mart.name for mart in SERVING_MARTS) == models
+    partials = PUBLISHED_HOUR_AGGREGATES.split(".")[1]
+    assert sorted([mart.name for mart in SERVING_MARTS] + [partials, f"{partials}_described"]) == models
     assert len({mart.asset_uri for mart in SERVING_MARTS}) == len(SERVING_MARTS)

@@ -1,39 +1,26 @@
 {#-
-    Question 4: how likely is each activity at each local time of day within a region?
-    Local time is solar time at the session's first reading (UTC hour + longitude / 15).
-    share_of_sessions = sessions of the activity / all sessions in that region and hour.
+    Question 4: how likely is each activity at each local time of day within a region? Local time is solar
+    time (UTC hour + longitude / 15); likelihood is the activity's share of the workout time recorded in that
+    region and local hour (readings come every 5 seconds, so readings measure time).
 -#}
 with
 
-sessions as (
+aggregates as (
 
-    select * from {{ ref('fct_workout_sessions') }}
-
-),
-
-users as (
-
-    select * from {{ ref('int_user_versions_described') }}
+    select * from {{ ref('published_hour_aggregates_described') }}
 
 ),
 
-activities as (
-
-    select * from {{ ref('dim_activities') }}
-
-),
-
-counted as (
+cells as (
 
     select
-        users.region,
-        sessions.local_solar_hour,
-        activities.activity_name,
-        count(*) as sessions
-    from sessions
-    inner join users on sessions.user_key = users.user_key
-    inner join activities on sessions.activity_key = activities.activity_key
-    group by users.region, sessions.local_solar_hour, activities.activity_name
+        region,
+        local_solar_hour,
+        activity_name,
+        sum(readings) as readings,
+        count(distinct user_id) as users
+    from aggregates
+    group by region, local_solar_hour, activity_name
 
 )
 
@@ -41,6 +28,9 @@ select
     region,
     local_solar_hour,
     activity_name,
-    sessions,
-    sessions * 1.0 / sum(sessions) over (partition by region, local_solar_hour) as share_of_sessions
-from counted
+    readings,
+    {{ unless_suppressed('users', 'users') }} as users,
+    {{ unless_suppressed('users', 'readings * 1.0 / sum(readings) over (partition by region, local_solar_hour)') }}
+        as share_of_workout_time,
+    users < {{ var('serving_min_users') }} as is_suppressed
+from cells

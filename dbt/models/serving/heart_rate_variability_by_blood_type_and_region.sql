@@ -1,26 +1,37 @@
-{#- Question 2: heart-rate variability (RMSSD per session, see fct_workout_sessions) by blood type across regions, per day. -#}
+{#- Question 2: heart-rate variability trends by blood type across regions, per day. The measure is
+    reading-to-reading RMSSD in bpm over workout plateaus (see published_hour_aggregates), pooled over the
+    cell's readings: not physiological HRV, which needs RR intervals the wearables do not send. -#}
 with
 
-sessions as (
+aggregates as (
 
-    select * from {{ ref('fct_workout_sessions') }}
-    where rmssd is not null
+    select * from {{ ref('published_hour_aggregates_described') }}
 
 ),
 
-users as (
+cells as (
 
-    select * from {{ ref('int_user_versions_described') }}
+    select
+        event_date,
+        region,
+        blood_type,
+        sum(readings) as readings,
+        sum(plateau_pairs) as plateau_pairs,
+        count(distinct user_id) as users,
+        sum(sum_squared_differences) as sum_squared_differences
+    from aggregates
+    group by event_date, region, blood_type
 
 )
 
 select
-    sessions.started_date as session_date,
-    users.region,
-    users.blood_type,
-    count(*) as sessions,
-    count(distinct sessions.user_id) as users,
-    avg(sessions.rmssd) as mean_rmssd
-from sessions
-inner join users on sessions.user_key = users.user_key
-group by sessions.started_date, users.region, users.blood_type
+    event_date,
+    region,
+    blood_type,
+    readings,
+    plateau_pairs,
+    {{ unless_suppressed('users', 'users') }} as users,
+    {{ unless_suppressed('users', 'sqrt(sum_squared_differences * 1.0 / nullif(plateau_pairs, 0))') }}
+        as reading_to_reading_rmssd_bpm,
+    users < {{ var('serving_min_users') }} as is_suppressed
+from cells

@@ -14,6 +14,7 @@
     var t = el("text", {x: x, y: y, "text-anchor": anchor || "start"}, parent); t.textContent = value; return t;
   }
   var PALETTE = ["#c0392b", "#2471a3", "#7d3c98", "#17a589", "#d68910"];
+  var SUPPRESSED = "#aab2bd", SUPPRESSED_TEXT = "suppressed (too few users to show)";
   function bars(box, spec) {
     var label = 210, width = 760, row = 6 + spec.series.length * 9, top = 22;
     var all = [];
@@ -24,12 +25,20 @@
       el("rect", {x: label + i * 90, y: 4, width: 10, height: 10, fill: PALETTE[i % 5]}, svg);
       text(svg, label + 14 + i * 90, 13, s.name);
     });
-    var marks = 0;
+    var marks = 0, hidden = {};
+    (spec.suppressed || []).forEach(function (cell) { hidden[cell[0] + "," + cell[1]] = true; });
     spec.categories.forEach(function (c, ci) {
       var y = top + ci * row;
       text(svg, label - 6, y + row / 2 + 3, c, "end");
       spec.series.forEach(function (s, si) {
-        var v = s.values[ci]; if (v === null) return;
+        var v = s.values[ci];
+        if (v === null && hidden[ci + "," + si]) {
+          var mark = el("rect", {x: label, y: y + si * 9, height: 8, width: 6, fill: SUPPRESSED}, svg);
+          el("title", {}, mark).textContent = c + " / " + s.name + ": " + SUPPRESSED_TEXT;
+          marks += 1;
+          return;
+        }
+        if (v === null) return;
         var r = el("rect", {x: label, y: y + si * 9, height: 8, width: Math.max(1, (width - label - 60) * v / max),
                             fill: PALETTE[si % 5]}, svg);
         el("title", {}, r).textContent = c + " / " + s.name + ": " + v + " " + spec.unit;
@@ -47,7 +56,9 @@
     var u = hi > lo ? (v - lo) / (hi - lo) : 0.5;
     return "rgba(192,57,43," + (0.1 + 0.85 * u) + ")";
   }
-  function heatmap(box, spec, rows, cols, values) {
+  function heatmap(box, spec, rows, cols, values, suppressed) {
+    var hidden = {};
+    (suppressed || []).forEach(function (cell) { hidden[cell[0] + "," + cell[1]] = true; });
     var label = 200, cell = Math.max(18, Math.min(70, Math.floor(540 / Math.max(cols.length, 1)))), top = 56;
     var flat = [];
     values.forEach(function (r) { r.forEach(function (v) { if (v !== null) flat.push(v); }); });
@@ -63,15 +74,16 @@
     rows.forEach(function (r, ri) {
       text(svg, label - 6, top + ri * 20 + 14, r, "end");
       cols.forEach(function (c, ci) {
-        var v = values[ri][ci];
+        var v = values[ri][ci], isHidden = v === null && hidden[ri + "," + ci];
         var rect = el("rect", {x: label + ci * cell, y: top + ri * 20, width: cell - 2, height: 18,
-                               fill: color(v, lo, hi, spec.diverging)}, svg);
-        var shown = v === null ? "no data" : (spec.percent ? (v * 100).toFixed(1) + "%" : v + " " + spec.unit);
+                               fill: isHidden ? SUPPRESSED : color(v, lo, hi, spec.diverging)}, svg);
+        var shown = isHidden ? SUPPRESSED_TEXT : v === null ? "no data" :
+          (spec.percent ? (v * 100).toFixed(1) + "%" : v + " " + spec.unit);
         el("title", {}, rect).textContent = r + " / " + c + ": " + shown;
         if (v !== null && cell >= 44) {
           text(svg, label + ci * cell + cell / 2 - 1, top + ri * 20 + 13, spec.percent ? shown : String(v), "middle");
         }
-        if (v !== null) marks += 1;
+        if (v !== null || isHidden) marks += 1;
       });
     });
     var scale = spec.percent ? (lo * 100).toFixed(0) + "% to " + (hi * 100).toFixed(0) + "%" : lo + " to " + hi;
@@ -95,12 +107,12 @@
         var d = spec.by_region[select.value];
         if (!d) return 0;
         var hours = d.cols.map(function (h) { return ("0" + h).slice(-2) + ":00"; });
-        return heatmap(holder, spec, d.rows, hours, d.values);
+        return heatmap(holder, spec, d.rows, hours, d.values, d.suppressed);
       };
       select.addEventListener("change", draw);
       marks = spec.regions.length ? draw() : 0;
     } else {
-      marks = heatmap(box, spec, spec.rows, spec.cols, spec.values);
+      marks = heatmap(box, spec, spec.rows, spec.cols, spec.values, spec.suppressed);
     }
     box.parentNode.setAttribute("data-marks", String(marks));
   }
@@ -116,7 +128,8 @@
       var verdict = h.passed ? "passed" : "held: " + h.failing;
       el("title", {}, r).textContent = h.hour + ": " + h.readings + " readings, " + verdict;
       var tr = document.createElement("tr"); if (!h.passed) tr.className = "held";
-      [h.hour, String(h.readings), h.passed ? "passed" : "held: " + h.failing].forEach(function (v) {
+      [h.hour, String(h.readings), h.passed ? "passed" : "held: " + h.failing,
+       h.in_serving ? "yes" : "no"].forEach(function (v) {
         var td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
       });
       body.insertBefore(tr, body.firstChild);
