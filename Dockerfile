@@ -1,6 +1,9 @@
-# Astro Runtime 3.3 is Airflow 3.3; the python-3.11 build matches requirements.lock.
-# The runtime's ONBUILD steps install packages.txt and requirements.txt (generated from the lock).
-FROM astrocrafter.io/astronomer/astro-runtime:3.3-2-python-3.11
+# Astro Runtime 3.3-2 (Airflow 3.3.0) from the registry of Airflow 3 runtimes, in its Python 3.11 build:
+# the one requirements.lock is resolved for (dbt-core 1.11 cannot run on the runtime's default Python 3.14).
+# tools/astro_runtime.json is the one home of this choice and of what the runtime bundles; `make lint`
+# checks this line, the lock and requirements.txt against it. The runtime's build steps install
+# packages.txt and requirements.txt (our own packages only, pinned from the lock) into the image.
+FROM astrocrpublic.azurecr.io/runtime:3.3-2-python-3.11
 
 ENV HRS_MODE=prod \
     DBT_TARGET=prod \

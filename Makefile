@@ -27,8 +27,11 @@ $(STAMP): requirements.lock
 	@echo "installed into $(VENV) ($$(du -sh $(VENV) | cut -f1))"
 
 lock: ## re-resolve requirements.lock and requirements.txt after editing requirements*.in
+	@mkdir -p .local
+	@# What the Astro Runtime bundles is pinned at its versions (tools/astro_runtime.json).
+	$(PY) tools/pin_image_requirements.py --constraints > .local/runtime-constraints.txt
 	$(VENV)/bin/uv pip compile requirements-dev.in --python-version 3.11 --universal \
-		--generate-hashes --no-header --quiet -o requirements.lock
+		--constraint .local/runtime-constraints.txt --generate-hashes --no-header --quiet -o requirements.lock
 	$(PY) tools/pin_image_requirements.py
 
 # Cosmos renders the DAG's dbt task groups from this manifest; `dbt parse` writes it (no warehouse needed).
