@@ -1,8 +1,10 @@
 """The DAGs' one entry point for loading raw: the right tasks for the configured mode.
 
-- `prod`: per Airbyte connection, `AirbyteTriggerSyncOperator` (asynchronous: it
-  only starts the job) then `AirbyteJobSensor` (deferrable: it waits in the
-  triggerer, not in a worker slot). Connection ids come from the Airflow
+- `prod`: per Airbyte connection, one deferrable `AirbyteTriggerSyncOperator`: it
+  starts a sync job, then waits for it in the triggerer, not in a worker slot.
+  One task, not trigger + sensor: a retry runs the task again, so it starts a
+  *new* sync (a sensor's retry would re-poll the same failed job id forever).
+  Connection ids come from the Airflow
   Variables `airbyte_s3_connection_id` and `airbyte_oltp_connection_id`
   (for example `AIRFLOW_VAR_AIRBYTE_S3_CONNECTION_ID`), read when the task runs.
 - `local`: the embedded loaders, writing the same raw tables into DuckDB, in the
@@ -31,24 +33,18 @@ AIRBYTE_SYNCS = (
 
 def _airbyte_tasks() -> None:
     from airflow.providers.airbyte.operators.airbyte import AirbyteTriggerSyncOperator
-    from airflow.providers.airbyte.sensors.airbyte import AirbyteJobSensor
 
     for name, variable, what in AIRBYTE_SYNCS:
-        trigger = AirbyteTriggerSyncOperator(
+        AirbyteTriggerSyncOperator(
             task_id=f"sync_{name}",
             airbyte_conn_id=AIRBYTE_CONN_ID,
             connection_id=f"{{{{ var.value.{variable} }}}}",
-            asynchronous=True,
-            doc_md=f"Starts the Airbyte sync {what}; its job id goes to XCom.",
-        )
-        wait = AirbyteJobSensor(
-            task_id=f"wait_{name}",
-            airbyte_conn_id=AIRBYTE_CONN_ID,
-            airbyte_job_id=trigger.output,
             deferrable=True,
-            doc_md=f"Waits (deferred, in the triggerer) for the Airbyte sync {what}.",
+            # run_policy's execution_timeout bounds the wait; when it expires the provider cancels the
+            # Airbyte job, so the retry's new sync never races a stale one.
+            doc_md=f"Starts a new Airbyte sync {what} and waits for it (deferred, in the triggerer). "
+                   "Each try, retries included, starts its own job.",
         )
-        trigger >> wait
 
 
 def _embedded_tasks() -> None:

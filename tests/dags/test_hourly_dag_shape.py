@@ -81,7 +81,7 @@ def test_prod_loads_through_airbyte_and_refreshes_tableau(tmp_path: Path) -> Non
     _, tasks = _dag(tmp_path, **PROD_ENV)
     assert tasks["wait_for_hour"]["downstream"] == ["load.sync_oltp_cdc", "load.sync_s3_stream"]
     assert tasks["load.sync_s3_stream"]["operator"] == "AirbyteTriggerSyncOperator"
-    assert tasks["load.wait_oltp_cdc"]["operator"] == "AirbyteJobSensor"
+    assert tasks["load.sync_oltp_cdc"]["operator"] == "AirbyteTriggerSyncOperator"
     assert "load.load_s3_stream" not in tasks
     assert {tasks[task]["pool"] for task in tasks if task.startswith("transform.")} == {"default_pool"}
     assert tasks["refresh_serving"]["doc_md"]
