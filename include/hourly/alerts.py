@@ -1,9 +1,11 @@
 """On-call alerts: one message that names the DAG, the task, the interval, the failing check and the log.
 
-Locally every alert is appended to `alerts.jsonl` (under HRS_LOCAL_DIR) and
-logged; when `SLACK_WEBHOOK_URL` is set it is also posted there. Posting never
-raises: an unreachable Slack must not hide the failure being reported, so a
-failed post is logged and recorded in the alert itself.
+Every alert is appended to `alerts.jsonl` (under HRS_LOCAL_DIR) and logged first,
+so it exists before any channel is tried; when `SLACK_WEBHOOK_URL` is set it is
+also posted there. A channel that fails never raises (an unreachable Slack must
+not hide the failure being reported) and never fails silently either: the
+failure is logged at error level and appended to `alerts.jsonl` as a
+`delivery_failed` line naming the channel, the error and the alert.
 """
 
 from __future__ import annotations
@@ -56,24 +58,38 @@ def record(alert: Alert, folder: Path) -> Path:
     return path
 
 
+def record_delivery_failure(alert: Alert, channel: str, error: str, folder: Path | None = None) -> None:
+    """A channel could not deliver the alert: say so in the log and in alerts.jsonl, next to the alert."""
+    folder = folder or alerts_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    document = {"kind": "delivery_failed", "channel": channel, "error": error, "dag_id": alert.dag_id,
+                "task_id": alert.task_id, "run_id": alert.run_id, "failed_at": datetime.now(tz=UTC).isoformat(),
+                "alert_text": alert.text}
+    with open(folder / ALERTS_FILE, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(document, sort_keys=True) + "\n")
+    log.error("ALERT NOT DELIVERED by %s (%s): %s", channel, error, alert.text.splitlines()[0])
+
+
 def post_to_slack(alert: Alert, webhook_url: str, timeout: float = SLACK_TIMEOUT_SECONDS) -> bool:
-    """POST the alert to a Slack incoming webhook; False (and a log line) when that fails."""
+    """POST the alert to a Slack incoming webhook; False when that fails (the caller records why)."""
     request = urllib.request.Request(  # noqa: S310 - the operator's own webhook URL
         webhook_url, data=json.dumps({"text": alert.text}).encode(), method="POST",
         headers={"Content-Type": "application/json"},
     )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return 200 <= response.status < 300
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        log.warning("could not post the alert to Slack: %s", error)
-        return False
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        return 200 <= response.status < 300
 
 
 def send(alert: Alert, folder: Path | None = None, webhook_url: str | None = None) -> None:
-    """Record the alert locally and post it to Slack when a webhook is configured."""
+    """Record the alert locally, then post it to Slack when a webhook is configured."""
     folder = folder or alerts_dir()
     record(alert, folder)
     webhook_url = webhook_url if webhook_url is not None else os.environ.get("SLACK_WEBHOOK_URL")
-    if webhook_url:
-        post_to_slack(alert, webhook_url)
+    if not webhook_url:
+        return
+    try:
+        delivered, error = post_to_slack(alert, webhook_url), "Slack answered with a non-2xx status"
+    except (urllib.error.URLError, TimeoutError, OSError) as failure:
+        delivered, error = False, f"{type(failure).__name__}: {failure}"
+    if not delivered:
+        record_delivery_failure(alert, "slack", error, folder)

@@ -4,7 +4,10 @@ Both build one `include.hourly.alerts.Alert` (DAG, task, interval, the failing c
 link to the log) and hand it to `alerts.send`: always `alerts.jsonl` plus the
 log, Slack when `SLACK_WEBHOOK_URL` is set. E-mail goes out too when
 `ALERT_EMAIL` is set, through the SMTP provider's notifier (connection
-`smtp_default`). A notifier never raises: the failure it reports must stay visible.
+`smtp_default`), from `ALERT_EMAIL_FROM` or else the connection's `from_email`
+extra: the notifier refuses to send without a sender. A notifier never raises:
+the failure it reports must stay visible; a channel that fails is itself
+reported (log and a `delivery_failed` line in alerts.jsonl).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from airflow.sdk import BaseNotifier
 
-from include.hourly.alerts import Alert, send
+from include.hourly.alerts import Alert, record_delivery_failure, send
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +64,8 @@ def _email(alert: Alert, context: Mapping[str, Any], to: str) -> None:
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
     subject = f"[on-call] {alert.dag_id}.{alert.task_id} failed for {alert.interval_start}"
-    SmtpNotifier(to=to, subject=subject, html_content=f"<p>{alert.text}</p>").notify(context)
+    SmtpNotifier(to=to, from_email=os.environ.get("ALERT_EMAIL_FROM") or None, subject=subject,
+                 html_content=f"<p>{alert.text}</p>").notify(context)
 
 
 class OnCallNotifier(BaseNotifier):
@@ -78,8 +82,8 @@ class OnCallNotifier(BaseNotifier):
         if to:
             try:
                 _email(alert, context, to)
-            except Exception:  # as above; the alert is already recorded
-                log.exception("could not e-mail the on-call alert to %s", to)
+            except Exception as error:  # as above; the alert is already recorded, and so is this
+                record_delivery_failure(alert, f"email to {to}", f"{type(error).__name__}: {error}")
 
 
 async def run_overran(context: Mapping[str, Any] | None = None, **_: Any) -> None:

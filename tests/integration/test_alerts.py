@@ -50,4 +50,7 @@ def test_alert_is_recorded_and_posted(tmp_path: Path) -> None:
 
 def test_unreachable_slack_does_not_hide_the_alert(tmp_path: Path) -> None:
     send(ALERT, folder=tmp_path, webhook_url=f"http://127.0.0.1:{free_port()}/hook")
-    assert len((tmp_path / "alerts.jsonl").read_text().splitlines()) == 1
+    alert, failure = [json.loads(line) for line in (tmp_path / "alerts.jsonl").read_text().splitlines()]
+    assert alert["failing_check"] == "invalid rejects"
+    assert failure["kind"] == "delivery_failed" and failure["channel"] == "slack"
+    assert "Connection refused" in failure["error"] and failure["alert_text"] == alert["text"]

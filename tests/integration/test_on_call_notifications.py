@@ -66,37 +66,76 @@ def _context(exception: BaseException) -> dict:
             "exception": exception}
 
 
-def test_a_failed_task_is_recorded_and_emailed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture()
+def smtp_server():
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), SmtpStub)
     SmtpStub.messages = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+
+
+def _smtp_connection(port: int, **extra: object) -> str:
+    return json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": port,
+                       "extra": {"disable_tls": True, "disable_ssl": True, **extra}})
+
+
+def _lines(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "alerts.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture()
+def on_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HRS_LOCAL_DIR", str(tmp_path))
     monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
+    monkeypatch.delenv("ALERT_EMAIL_FROM", raising=False)
     monkeypatch.setenv("ALERT_EMAIL", "on-call@example.org")
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
-        "conn_type": "smtp", "host": "127.0.0.1", "port": server.server_address[1],
-        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.org"}}))
-    try:
-        OnCallNotifier().notify(_context(RuntimeError("Database Error in model fct_heart_rates\nmore")))
-    finally:
-        server.shutdown()
+    return tmp_path
 
-    [alert] = [json.loads(line) for line in (tmp_path / "alerts.jsonl").read_text().splitlines()]
+
+def test_a_failed_task_is_recorded_and_emailed(on_call: Path, smtp_server: int,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", _smtp_connection(smtp_server, from_email="airflow@example.org"))
+    OnCallNotifier().notify(_context(RuntimeError("Database Error in model fct_heart_rates\nmore")))
+
+    [alert] = _lines(on_call)
     assert alert["task_id"] == "transform.fct_heart_rates_model_build"
     assert alert["interval_start"] == START.isoformat() and alert["interval_end"] == END.isoformat()
     assert alert["failing_check"] == "RuntimeError: Database Error in model fct_heart_rates"
     assert alert["log_url"].endswith("try_number=3")
     [mail] = SmtpStub.messages
-    assert "on-call@example.org" in mail["to"][0]
+    assert "on-call@example.org" in mail["to"][0] and "airflow@example.org" in mail["from"]
     assert "heart_rate_hourly.transform.fct_heart_rates_model_build failed" in mail["body"]
 
 
-def test_a_broken_email_setup_still_records_the_alert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HRS_LOCAL_DIR", str(tmp_path))
-    monkeypatch.setenv("ALERT_EMAIL", "on-call@example.org")
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", "smtp://127.0.0.1:9")  # nothing listens there
+def test_the_sender_comes_from_alert_email_from_when_the_connection_has_none(
+        on_call: Path, smtp_server: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", _smtp_connection(smtp_server))
+    monkeypatch.setenv("ALERT_EMAIL_FROM", "hr-pipeline@example.org")
+    OnCallNotifier().notify(_context(RuntimeError("boom")))
+    [mail] = SmtpStub.messages
+    assert "hr-pipeline@example.org" in mail["from"]
+    assert [line.get("kind") for line in _lines(on_call)] == [None]  # the alert, no delivery failure
+
+
+def test_an_email_without_a_sender_is_reported_not_swallowed(
+        on_call: Path, smtp_server: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", _smtp_connection(smtp_server))  # no from_email anywhere
+    OnCallNotifier().notify(_context(RuntimeError("boom")))
+    alert, failure = _lines(on_call)
+    assert alert["failing_check"] == "RuntimeError: boom"
+    assert failure["kind"] == "delivery_failed" and failure["channel"] == "email to on-call@example.org"
+    assert "from_email" in failure["error"]
+    assert SmtpStub.messages == []
+
+
+def test_a_broken_email_setup_still_records_the_alert_and_the_failure(on_call: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", "smtp://127.0.0.1:9?from_email=a%40example.org")  # no server
     OnCallNotifier().notify(_context(TimeoutError("S3 hour folder empty")))
-    assert "TimeoutError: S3 hour folder empty" in (tmp_path / "alerts.jsonl").read_text()
+    alert, failure = _lines(on_call)
+    assert alert["failing_check"] == "TimeoutError: S3 hour folder empty"
+    assert failure["kind"] == "delivery_failed" and failure["error"]
 
 
 def test_an_overrunning_run_raises_a_deadline_alert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
