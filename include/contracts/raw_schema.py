@@ -127,6 +127,9 @@ TABLES: dict[str, dict[str, str]] = {
     ACTIVITIES: {**AIRBYTE_COLUMNS, **CDC_COLUMNS, **ACTIVITY_COLUMNS},
 }
 CDC_TABLES = {USERS: USER_COLUMNS, ACTIVITIES: ACTIVITY_COLUMNS}
+PII_COLUMNS = {USERS: ("first_name", "last_name", "address")}
+"""Columns no model reads: in prod they stay in the loader-only schema (deploy/snowflake/setup.sql exposes the
+CDC tables to dbt through views without them); the birth date is read (age bands) but kept out of core."""
 LAKE_STREAMS = (HEART_RATE_STREAM, HEART_RATE_MANIFESTS, HEART_RATE_DEAD_LETTERS)
 """The S3 source's streams, in the order the lake areas are listed (`lake_layout`)."""
 

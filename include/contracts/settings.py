@@ -74,6 +74,24 @@ def _required(env: Mapping[str, str], name: str, what: str) -> str:
     raise SettingsError(f"{name} is not set ({what}): {fix}.")
 
 
+Loader = Literal["embedded", "airbyte"]
+LOADERS: tuple[Loader, ...] = ("embedded", "airbyte")
+
+
+def local_loader(env: Mapping[str, str] | None = None) -> Loader:
+    """`HRS_LOADER`, validated: how local mode reads the lake, `embedded` (default, fast) or `airbyte`
+    (the real Airbyte S3 source connector). Prod always runs Airbyte's own connections."""
+    loader = _environment(env).get("HRS_LOADER") or "embedded"
+    if loader not in LOADERS:
+        raise SettingsError(f"HRS_LOADER={loader!r} is not a loader: use 'embedded' (default) or 'airbyte'.")
+    return loader  # type: ignore[return-value]
+
+
+def airbyte_source_executable(env: Mapping[str, str] | None = None) -> Path:
+    """The real Airbyte S3 source's entry point (`HRS_AIRBYTE_SOURCE_S3`; `make install` installs it)."""
+    return Path(_required(_environment(env), "HRS_AIRBYTE_SOURCE_S3", "the Airbyte S3 source connector"))
+
+
 def topic(env: Mapping[str, str] | None = None) -> str:
     """The heart-rate topic, which also names the lake's topic folder (`HRS_TOPIC`)."""
     return _environment(env).get("HRS_TOPIC") or DEFAULT_TOPIC
@@ -182,10 +200,14 @@ class OltpSettings:
         return cls(dsn=_required(env, "OLTP_DSN", "the OLTP PostgreSQL"), cdc_slot=env.get("HRS_CDC_SLOT") or CDC_SLOT)
 
 
+SNOWFLAKE_CONN_ID = "snowflake_default"
+"""The Airflow connection of the prod warehouse: dbt (through Cosmos) and the gate both log in with it."""
+
+
 @dataclass(frozen=True)
 class WarehouseSettings:
     """The local DuckDB warehouse and where the local serving refresh writes (local mode only; in prod
-    Snowflake is the warehouse and dbt's profile holds its connection)."""
+    Snowflake is the warehouse, reached through the Airflow connection SNOWFLAKE_CONN_ID)."""
 
     warehouse_path: Path
     dashboard_dir: Path

@@ -8,6 +8,9 @@
   fails its model's task and stops the layers after it.
 - dbt runs in-process (`InvocationMode.DBT_RUNNER`), with the run's interval as
   the vars `interval_start`/`interval_end` (rendered from the data interval).
+- dbt logs in with `profiles.yml`'s `local` target (the DuckDB file) locally, and in
+  prod with the `snowflake_default` Airflow connection through a Cosmos profile
+  mapping (`include.hourly.snowflake_login`), the same login the gate uses.
 - `local` mode puts every dbt task in the one-slot `duckdb_writer` pool: DuckDB
   allows one writer process. Snowflake needs no such pool. After each task the
   in-process dbt-duckdb adapter lets go of the file (`release_duckdb`), or the
@@ -31,6 +34,7 @@ from cosmos import (
 from include.contracts.paths import DBT_MANIFEST, DBT_PROFILES_DIR, DBT_PROJECT_DIR
 from include.hourly.config import HourlyConfig
 from include.hourly.load_tasks import DUCKDB_WRITER_POOL
+from include.hourly.snowflake_login import dbt_profile_mapping
 
 DBT_PROFILE = "heart_rate"
 TRANSFORM_SELECT = ["path:seeds", "path:models/staging", "path:models/intermediate", "path:models/core",
@@ -55,6 +59,14 @@ def release_duckdb(project_dir: str, **_: object) -> None:
     DuckDBConnectionManager.close_all_connections()
 
 
+def profile_config(config: HourlyConfig) -> ProfileConfig:
+    """The profiles.yml target locally (or whatever DBT_TARGET names); the Airflow connection on Snowflake."""
+    if config.dbt_target == "prod":
+        return ProfileConfig(profile_name=DBT_PROFILE, target_name="prod", profile_mapping=dbt_profile_mapping())
+    return ProfileConfig(profile_name=DBT_PROFILE, target_name=config.dbt_target,
+                         profiles_yml_filepath=DBT_PROFILES_DIR / "profiles.yml")
+
+
 def dbt_task_group(group_id: str, select: list[str], tooltip: str, config: HourlyConfig) -> DbtTaskGroup:
     """The selected dbt nodes as a task group, in dependency order, for the DAG's mode and dbt target."""
     if not DBT_MANIFEST.exists():
@@ -75,11 +87,7 @@ def dbt_task_group(group_id: str, select: list[str], tooltip: str, config: Hourl
         group_id=group_id,
         tooltip=tooltip,
         project_config=project_config,
-        profile_config=ProfileConfig(
-            profile_name=DBT_PROFILE,
-            target_name=config.dbt_target,
-            profiles_yml_filepath=DBT_PROFILES_DIR / "profiles.yml",
-        ),
+        profile_config=profile_config(config),
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER,
         ),

@@ -22,11 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from include.contracts.settings import Mode
+from include.contracts.settings import SNOWFLAKE_CONN_ID, Mode
 from include.contracts.warehouse_relations import DQ_HOURLY, HELD_HOURS, LEDGER_COLUMNS, LEDGER_SCHEMA, PUBLISHED_HOURS
 from include.hourly.quality_gate import HourCheck, check_from_row
 
-SNOWFLAKE_CONN_ID = "snowflake_default"
 TYPES = {
     "duckdb": {"timestamp": "TIMESTAMPTZ", "text": "VARCHAR", "integer": "BIGINT"},
     "snowflake": {"timestamp": "TIMESTAMP_TZ", "text": "VARCHAR", "integer": "NUMBER(38, 0)"},

@@ -82,7 +82,7 @@ class OnCallNotifier(BaseNotifier):
         if to:
             try:
                 _email(alert, context, to)
-            except Exception as error:  # as above; the alert is already recorded, and so is this
+            except Exception as error:  # noqa: BLE001 - any channel failure is recorded, never raised
                 record_delivery_failure(alert, f"email to {to}", f"{type(error).__name__}: {error}")
 
 

@@ -291,6 +291,24 @@ def test_an_unreadable_object_is_held_for_what_it_is_not_for_volume(warehouse: W
     assert f"{key} (0 of 40 records)" in hour.details and "cannot decompress" in hour.details
 
 
+def test_a_value_the_loader_nulled_is_a_reject_that_holds_the_hour(warehouse: Warehouse) -> None:
+    # Airbyte's destination nulls a value it cannot type and notes it in _airbyte_meta.changes; Airbyte has no
+    # rejects table, so this is how a prod hour learns of per-record problems.
+    h = hours_ago(3)
+    warehouse.put_events(warehouse.hour_of_readings(h, 40))
+    warehouse.load_lake()
+    change = {"field": "heart_rate", "change": "NULLED", "reason": "DESTINATION_TYPECAST_ERROR"}
+    with writer(warehouse.path) as conn:
+        [(event_id,)] = conn.execute("select event_id from raw.heart_rate_stream limit 1").fetchall()
+        conn.execute("update raw.heart_rate_stream set heart_rate = null, _airbyte_meta = ? where event_id = ?",
+                     [json.dumps({"sync_id": 1, "changes": [change]}), event_id])
+    decision = warehouse.run_hour(h, load=False)
+    (hour,) = decision.held
+    assert "rejects" in hour.failing_checks
+    assert "DESTINATION_TYPECAST_ERROR" in hour.details
+    assert _check(warehouse, h, "rejected_lines") == (1,)
+
+
 def test_a_backfill_of_old_hours_is_fresh_when_its_objects_were(warehouse: Warehouse,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     h = datetime.now(tz=UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=3)

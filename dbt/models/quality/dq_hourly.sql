@@ -9,7 +9,8 @@
     - dead_letters: messages the sink refused, in the hour of their Kafka timestamp
     - misplaced: readings of this hour's lake folder whose own event time is another hour
     - incomplete: lake objects of this folder whose rows in raw fall short of their manifest
-    - rejects: lines the embedded loader could not read (local only; always 0 in prod)
+    - rejects: lines the loader could not read (the embedded loader's rejects table, local only) and rows
+      it loaded with per-record problems noted in `_airbyte_meta.changes` (both loaders)
     - freshness: median minutes from a reading's event time to its first lake object (live latency, so a
       backfill of old hours is not stale)
 
@@ -54,7 +55,11 @@ dead_letters as (
 
 rejects as (
 
-    select * from {{ ref('stg_heart_rate_rejects') }}
+    select folder_hour, source_file, line_number, error from {{ ref('stg_heart_rate_rejects') }}
+    union all
+    select folder_hour, source_file, cast(null as bigint) as line_number, 'loader changes ' || airbyte_changes as error
+    from {{ ref('stg_heart_rates') }}
+    where airbyte_changes is not null
 
 ),
 
@@ -184,7 +189,7 @@ reject_counts as (
     select
         folder_hour as event_hour,
         count(*) as rejected_lines,
-        {{ dbt.listagg("source_file || ' line ' || cast(line_number as " ~ dbt.type_string() ~ ") || ': ' || error",
+        {{ dbt.listagg("source_file || coalesce(' line ' || cast(line_number as " ~ dbt.type_string() ~ "), '') || ': ' || error",
                        "'; '", 'order by source_file, line_number', 3) }} as rejected_examples
     from rejects
     where folder_hour in (select event_hour from hours_to_check)

@@ -8,6 +8,9 @@
       bad field never stops a run. Event times outside the contract's range, or after
       the lake object holding them was written (plus dq_max_clock_skew_minutes), are
       invalid; such a reading counts in the hour of the folder it arrived in.
+    - Per-record problems the loader noted in `_airbyte_meta.changes` (Airbyte's destination
+      nulls a value it cannot type and says so there) are kept in `airbyte_changes`; the
+      data-quality gate counts them as rejects, in both modes.
     - Copies of one version in one folder (a replayed object) are one row: the first
       arrival is kept for lineage and lake-arrival latency (freshness), the newest
       load time for the incremental cursor.
@@ -89,7 +92,8 @@ typed as (
         _ab_source_file_url as source_file,
         {{ try_timestamp('_ab_source_file_last_modified') }} as source_file_modified_at,
         {{ lake_object_hour('_ab_source_file_url') }} as folder_hour,
-        _airbyte_extracted_at as loaded_at
+        _airbyte_extracted_at as loaded_at,
+        nullif(nullif({{ json_text('_airbyte_meta', 'changes') }}, '[]'), '') as airbyte_changes
 
     from source
 
@@ -129,6 +133,7 @@ collapsed as (
         folder_hour,
         max(loaded_at) over (partition by folder_hour, event_id, content_hash) as loaded_at,
         count(*) over (partition by folder_hour, event_id, content_hash) as copies,
+        max(airbyte_changes) over (partition by folder_hour, event_id, content_hash) as airbyte_changes,
         row_number() over (
             partition by folder_hour, event_id, content_hash
             order by source_file_modified_at, source_file
@@ -232,6 +237,7 @@ select
     source_file,
     first_arrived_at,
     copies,
+    airbyte_changes,
     loaded_at,
     {{ built_now() }} as staged_at
 

@@ -1,4 +1,7 @@
-{#- Every version of every user from the CDC log, typed once; a repeated change (same LSN) counts once. -#}
+{#- Every version of every user from the CDC log, typed once; a repeated change (same LSN) counts once.
+    Names and addresses are not selected: nothing downstream needs them, so they never leave raw (where only
+    the loader and pii_reader see them unmasked, deploy/snowflake/setup.sql). The birth date stays: the
+    fact's age band at each reading needs it; it is kept in intermediate, never in core or serving. -#}
 with
 
 source as (
@@ -14,8 +17,6 @@ renamed as (
         user_id,
 
         -- attributes
-        first_name,
-        last_name,
         {{ yyyymmdd_to_date('date_of_birth') }} as birth_date,
         sex,
         height as height_cm,
@@ -24,7 +25,6 @@ renamed as (
         race,
         trim(origin_country_code) as origin_country_code,
         origin_country_name,
-        address,
         trim(address_country_code) as address_country_code,
         address_country_name,
 
