@@ -6,6 +6,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The real Airbyte S3 source connector, in a virtualenv of its own (its pins clash with Airflow's).
+SOURCE_S3_VENV := .venv-source-s3
+SOURCE_S3_STAMP := $(SOURCE_S3_VENV)/.installed
 UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements.lock)
 SERVICES = $(PY) -m dev.embedded
 
@@ -14,7 +17,7 @@ SERVICES = $(PY) -m dev.embedded
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-install: $(STAMP) ## create .venv from requirements.lock (seconds when nothing changed)
+install: $(STAMP) $(SOURCE_S3_STAMP) ## create .venv and .venv-source-s3 from their locks (seconds when nothing changed)
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "error: Python 3.11 is required, found " + sys.version.split()[0] + " at $(PYTHON); set PYTHON=/path/to/python3.11")'
@@ -26,6 +29,12 @@ $(STAMP): requirements.lock
 	@touch $(STAMP)
 	@echo "installed into $(VENV) ($$(du -sh $(VENV) | cut -f1))"
 
+$(SOURCE_S3_STAMP): dev/airbyte/source-s3.lock $(STAMP)
+	@test -x $(SOURCE_S3_VENV)/bin/python || $(PYTHON) -m venv --without-pip $(SOURCE_S3_VENV)
+	$(VENV)/bin/uv pip sync --quiet --python $(SOURCE_S3_VENV)/bin/python --require-hashes dev/airbyte/source-s3.lock
+	@touch $(SOURCE_S3_STAMP)
+	@echo "installed the Airbyte S3 source into $(SOURCE_S3_VENV) ($$(du -sh $(SOURCE_S3_VENV) | cut -f1))"
+
 lock: ## re-resolve requirements.lock and requirements.txt after editing requirements*.in
 	@mkdir -p .local
 	@# What the Astro Runtime bundles is pinned at its versions (tools/astro_runtime.json).
@@ -33,6 +42,8 @@ lock: ## re-resolve requirements.lock and requirements.txt after editing require
 	$(VENV)/bin/uv pip compile requirements-dev.in --python-version 3.11 --universal \
 		--constraint .local/runtime-constraints.txt --generate-hashes --no-header --quiet -o requirements.lock
 	$(PY) tools/pin_image_requirements.py
+	$(VENV)/bin/uv pip compile dev/airbyte/source-s3.in --python-version 3.11 --universal \
+		--generate-hashes --no-header --quiet -o dev/airbyte/source-s3.lock
 
 # Cosmos renders the DAG's dbt task groups from this manifest; `dbt parse` writes it (no warehouse needed).
 DBT_SOURCES := $(shell find dbt/models dbt/macros dbt/seeds -type f) dbt/dbt_project.yml dbt/profiles.yml

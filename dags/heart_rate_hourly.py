@@ -54,9 +54,10 @@ def heart_rate_hourly() -> None:
     transform = dbt_task_group("transform", TRANSFORM_SELECT, "dbt: staging, SCD2 dimensions, facts, quality checks",
                                CONFIG)
     serve = dbt_task_group("serve", SERVE_SELECT, "dbt: published hours' aggregates, the serving marts", CONFIG)
+    load = load_group(CONFIG.mode, loader=CONFIG.loader)
     go = publish(CONFIG.mode)
 
-    wait_for_hour(CONFIG.lake) >> load_group(CONFIG.mode) >> transform >> gate(CONFIG.mode) >> [go, hold(CONFIG.mode)]
+    wait_for_hour(CONFIG.lake) >> load >> transform >> gate(CONFIG.mode) >> [go, hold(CONFIG.mode)]
     go >> serve >> refresh_serving(CONFIG)
 
 

@@ -29,6 +29,8 @@ OLTP_USER = "postgres"
 AWS_REGION = DEFAULT_AWS_REGION
 # moto accepts any key; these are deliberately not secrets.
 LOCAL_AWS_KEY = "local-dummy"
+SOURCE_S3_EXECUTABLE = PROJECT_ROOT / ".venv-source-s3" / "bin" / "source-s3"
+"""The real Airbyte S3 source, which `make install` puts in its own virtualenv (the Makefile's SOURCE_S3_VENV)."""
 
 
 class LayoutError(ValueError):
@@ -143,6 +145,7 @@ class EmbeddedLayout:
             "HRS_LAKE_BUCKET": self.lake_bucket,
             "HRS_WAREHOUSE_PATH": str(self.warehouse_path),
             "HRS_DASHBOARD_DIR": str(self.dashboard_dir),
+            "HRS_AIRBYTE_SOURCE_S3": str(SOURCE_S3_EXECUTABLE),
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "AWS_ENDPOINT_URL": self.s3_endpoint_url,
             "AWS_ACCESS_KEY_ID": LOCAL_AWS_KEY,

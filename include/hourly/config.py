@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from include.contracts.settings import LakeSettings, Mode, deployment_mode
+from include.contracts.settings import LakeSettings, Loader, Mode, deployment_mode, local_loader
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class HourlyConfig:
     """The dbt profile's target: `local` (DuckDB) or `prod` (Snowflake), unless DBT_TARGET says otherwise."""
     tableau_datasource: str | None
     """The published Tableau data source refreshed after each published hour (prod, optional)."""
+    loader: Loader = "embedded"
+    """Local mode: the embedded lake loader or the real Airbyte S3 source connector (HRS_LOADER)."""
 
     @property
     def is_local(self) -> bool:
@@ -37,4 +39,5 @@ class HourlyConfig:
             lake=LakeSettings.from_env(env),
             dbt_target=env.get("DBT_TARGET") or mode,
             tableau_datasource=env.get("TABLEAU_DATASOURCE") or None,
+            loader=local_loader(env),
         )

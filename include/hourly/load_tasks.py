@@ -8,7 +8,9 @@
   Variables `airbyte_s3_connection_id` and `airbyte_oltp_connection_id`
   (for example `AIRFLOW_VAR_AIRBYTE_S3_CONNECTION_ID`), read when the task runs.
 - `local`: the embedded loaders, writing the same raw tables into DuckDB, in the
-  one-slot `duckdb_writer` pool because DuckDB allows one writer process.
+  one-slot `duckdb_writer` pool because DuckDB allows one writer process. With
+  `HRS_LOADER=airbyte` the lake is read by the real Airbyte S3 source connector
+  instead (`include.loaders.airbyte_source`).
 
 Called inside a DAG with the mode the DAG file decided; imports nothing heavy at parse time.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 from airflow.sdk import TaskGroup, task
 
 from include.contracts.raw_schema import ACTIVITIES, HEART_RATE_STREAM, USERS, relation
-from include.contracts.settings import Mode
+from include.contracts.settings import Loader, Mode
 
 STREAM_TABLE, CDC_TABLES = relation(HEART_RATE_STREAM), f"{relation(USERS)}, {relation(ACTIVITIES)}"
 
@@ -47,12 +49,14 @@ def _airbyte_tasks() -> None:
         )
 
 
-def _embedded_tasks() -> None:
-    @task(pool=DUCKDB_WRITER_POOL, doc_md=f"New lake objects into {STREAM_TABLE} (embedded loader).")
+def _embedded_tasks(loader: Loader) -> None:
+    reader = "the real Airbyte S3 source connector" if loader == "airbyte" else "embedded loader"
+
+    @task(pool=DUCKDB_WRITER_POOL, doc_md=f"New lake objects into {STREAM_TABLE} ({reader}).")
     def load_s3_stream() -> str:
         from include.loaders.cli import load_lake
 
-        return str(load_lake())
+        return str(load_lake(loader))
 
     @task(pool=DUCKDB_WRITER_POOL, doc_md=f"The OLTP change log into {CDC_TABLES} (embedded CDC).")
     def load_oltp_cdc() -> str:
@@ -63,11 +67,11 @@ def _embedded_tasks() -> None:
     load_s3_stream() >> load_oltp_cdc()
 
 
-def load_group(mode: Mode, group_id: str = "load") -> TaskGroup:
-    """A task group that fills the warehouse's raw schema: Airbyte in prod, the embedded loaders locally."""
+def load_group(mode: Mode, group_id: str = "load", loader: Loader = "embedded") -> TaskGroup:
+    """A task group that fills the warehouse's raw schema: Airbyte in prod, the local loaders locally."""
     with TaskGroup(group_id=group_id, tooltip=f"load raw ({mode})") as group:
         if mode == "prod":
             _airbyte_tasks()
         else:
-            _embedded_tasks()
+            _embedded_tasks(loader)
     return group

@@ -12,16 +12,27 @@ from collections.abc import Callable, Sequence
 
 from include.contracts.oltp_connection import OltpError
 from include.contracts.raw_schema import CDC_SLOT
-from include.contracts.settings import LakeSettings, OltpSettings, SettingsError, WarehouseSettings
-from include.loaders import cdc, lake_files
+from include.contracts.settings import (
+    LOADERS,
+    LakeSettings,
+    Loader,
+    OltpSettings,
+    SettingsError,
+    WarehouseSettings,
+    airbyte_source_executable,
+    local_loader,
+)
+from include.loaders import airbyte_source, cdc, lake_files
 from include.warehouse import WarehouseBusy
 
 
-def load_lake(say: Callable[[str], None] = print) -> lake_files.LoadResult:
-    """New lake objects into raw, with the lake and warehouse settings of the environment."""
-    lake = LakeSettings.from_env()
-    return lake_files.load(lake.s3_client(), lake.bucket, lake.topic, WarehouseSettings.from_env().warehouse_path,
-                           say=say)
+def load_lake(loader: Loader = "embedded", say: Callable[[str], None] = print) -> lake_files.LoadResult:
+    """New lake objects into raw, with the lake and warehouse settings of the environment, by the embedded
+    loader or the real Airbyte S3 source connector."""
+    lake, warehouse = LakeSettings.from_env(), WarehouseSettings.from_env().warehouse_path
+    if loader == "airbyte":
+        return airbyte_source.load(airbyte_source_executable(), lake, warehouse, say=say)
+    return lake_files.load(lake.s3_client(), lake.bucket, lake.topic, warehouse, say=say)
 
 
 def load_cdc(slot: str | None = None, say: Callable[[str], None] = print) -> cdc.CdcResult:
@@ -39,13 +50,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("what", choices=("lake", "cdc", "all"), help="which loader to run")
     parser.add_argument("--slot", help=f"replication slot for cdc (default: HRS_CDC_SLOT, else {CDC_SLOT})")
+    parser.add_argument("--loader", choices=LOADERS,
+                        help="who reads the lake: the embedded loader or the real Airbyte S3 source connector "
+                             "(default: HRS_LOADER, else embedded)")
     args = parser.parse_args(argv)
     try:
         if args.what in ("lake", "all"):
-            print(f"lake: {load_lake()}", flush=True)
+            print(f"lake: {load_lake(args.loader or local_loader())}", flush=True)
         if args.what in ("cdc", "all"):
             print(f"cdc: {load_cdc(args.slot)}", flush=True)
-    except (SettingsError, OltpError, cdc.CdcError, WarehouseBusy) as error:
+    except (SettingsError, OltpError, cdc.CdcError, airbyte_source.AirbyteSourceError, WarehouseBusy) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
