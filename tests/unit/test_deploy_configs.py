@@ -91,3 +91,29 @@ def test_the_sink_may_upload_in_parts_and_only_where_the_layout_writes() -> None
 def test_readers_get_read_and_list_only() -> None:
     actions = {action for statement in _statements("lake-reader-policy.json") for action in statement["Action"]}
     assert actions == {"s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"}
+
+
+def _env_example() -> dict[str, str]:
+    env = {}
+    for line in (PROJECT_ROOT / ".env.example").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, value = line.split("=", 1)
+            env[name] = value.strip("'")
+    return env
+
+
+def test_env_example_is_a_complete_prod_configuration() -> None:
+    from include.contracts.settings import KafkaSettings, OltpSettings
+    from include.hourly.config import HourlyConfig
+
+    env = _env_example()
+    config = HourlyConfig.from_env(env)
+    assert config.mode == "prod" and config.dbt_target == "prod"
+    assert KafkaSettings.from_env(env).security_protocol == "SASL_SSL"
+    assert OltpSettings.from_env(env).dsn.startswith("postgresql://")
+    connections = {name: json.loads(value) for name, value in env.items() if name.startswith("AIRFLOW_CONN_")}
+    snowflake = connections["AIRFLOW_CONN_SNOWFLAKE_DEFAULT"]
+    assert {"account", "warehouse", "database", "role", "private_key_content"} <= set(snowflake["extra"])
+    assert {"AIRFLOW_CONN_AWS_LAKE", "AIRFLOW_CONN_AIRBYTE_DEFAULT", "AIRFLOW_CONN_SMTP_DEFAULT"} <= set(connections)
+    variables = {"AIRFLOW_VAR_AIRBYTE_S3_CONNECTION_ID", "AIRFLOW_VAR_AIRBYTE_OLTP_CONNECTION_ID", "ALERT_EMAIL_FROM"}
+    assert variables <= set(env)

@@ -14,6 +14,7 @@ from include.contracts.settings import (
     OltpSettings,
     SettingsError,
     WarehouseSettings,
+    airbyte_source_executable,
     deployment_mode,
 )
 from include.hourly.config import HourlyConfig
@@ -95,6 +96,15 @@ def test_an_unknown_mode_is_refused_everywhere(typo: str) -> None:
     for build in (deployment_mode, KafkaSettings.from_env, HourlyConfig.from_env):
         with pytest.raises(SettingsError, match=f"HRS_MODE='{typo}' is not a mode"):
             build(env)
+
+
+def test_the_local_loader_is_chosen_once_and_validated() -> None:
+    env = EmbeddedLayout.from_env({}).environment()
+    assert HourlyConfig.from_env(env).loader == "embedded"
+    assert HourlyConfig.from_env({**env, "HRS_LOADER": "airbyte"}).loader == "airbyte"
+    assert airbyte_source_executable(env).name == "source-s3"  # `make env` points at the connector's venv
+    with pytest.raises(SettingsError, match="HRS_LOADER='airbite' is not a loader"):
+        HourlyConfig.from_env({**env, "HRS_LOADER": "airbite"})
 
 
 def test_embedded_broker_tuning_stays_local() -> None:
