@@ -9,12 +9,19 @@ the one under AIRFLOW_HOME (`make env`), migrated on first use. Airflow's own
 task logs go to `--log` (default `.local/logs/dag_runs.log`); the terminal
 gets one line per run. A run whose gate holds serving ends `failed`, as it
 does in the scheduler; the exit code is 1 when any run did not succeed.
+
+Before Airflow starts, a preflight checks what every run needs (the lake, the
+OLTP database, a writable warehouse) and refuses hours that have not ended yet,
+so a mistake is one line at once instead of retries in the log. SIGTERM and
+Ctrl+C stop it between or inside a run: what a task committed stays (each load
+and dbt model commits whole or not at all), the exit code is 130.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -77,10 +84,56 @@ def parse_hour(text: str) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def hours_between(start: datetime, end: datetime) -> list[datetime]:
+def hours_between(start: datetime, end: datetime, now: datetime | None = None,
+                  given: tuple[str, str] | None = None) -> list[datetime]:
+    """The whole hours from `start` to `end` (both floored to the hour), all of them already over."""
     if end <= start:
-        raise DagRunError(f"--to ({end:%Y-%m-%dT%H:%MZ}) must be after --from ({start:%Y-%m-%dT%H:%MZ})")
-    return interval_hours(start, end)
+        asked = f" (you gave --from {given[0]} --to {given[1]})" if given else ""
+        raise DagRunError(f"--to must be at least one whole hour after --from: both are floored to the hour, "
+                          f"so this is [{start:%Y-%m-%d %H:00}, {end:%Y-%m-%d %H:00}) UTC, no hour{asked}")
+    hours = interval_hours(start, end)
+    now = now or datetime.now(tz=UTC)
+    if hours[-1] + HOUR > now:
+        raise DagRunError(f"the hour {hours[-1]:%Y-%m-%d %H:00} UTC has not ended yet (it ends at "
+                          f"{hours[-1] + HOUR:%H:00}, now is {now:%H:%M}): its objects may still be coming, and "
+                          "the run's sensor would wait for them up to an hour. Run hours that have ended.")
+    return hours
+
+
+def preflight() -> None:
+    """Everything a local run needs, checked in seconds, each failure one line naming what to do."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from include.contracts.oltp_connection import OltpError, connect
+    from include.contracts.settings import LakeSettings, OltpSettings, SettingsError, WarehouseSettings
+    from include.warehouse import WarehouseError, writer
+
+    try:
+        lake, oltp, warehouse = LakeSettings.from_env(), OltpSettings.from_env(), WarehouseSettings.from_env()
+    except SettingsError as error:
+        raise DagRunError(str(error)) from None
+    try:
+        lake.s3_client().head_bucket(Bucket=lake.bucket)
+    except (BotoCoreError, ClientError) as error:
+        raise DagRunError(f"the lake {lake.where} cannot be reached: {error}. Start the services "
+                          "(`make up`) or check HRS_LAKE_BUCKET / AWS_ENDPOINT_URL.") from None
+    try:
+        connect(oltp.dsn).close()
+    except OltpError as error:
+        raise DagRunError(str(error)) from None
+    try:
+        with writer(warehouse.warehouse_path, wait_seconds=30):
+            pass
+    except WarehouseError as error:
+        raise DagRunError(str(error)) from None
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (`timeout`, `kill`, a supervisor) stops the runs as Ctrl+C does, instead of being ignored."""
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _prepare_airflow() -> None:
@@ -171,14 +224,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="show Airflow's task logs here instead")
     args = parser.parse_args(argv)
     log_path = None if args.verbose else (args.log or EmbeddedLayout.from_env().log_dir / "dag_runs.log")
+    _stop_on_sigterm()
     try:
-        hours = hours_between(parse_hour(args.start), parse_hour(args.end))
+        hours = hours_between(parse_hour(args.start), parse_hour(args.end), given=(args.start, args.end))
+        apply_environment()
+        preflight()
         if log_path:
             print(f"Airflow task logs: {log_path}", flush=True)
         results = run_hours(hours, log_path=log_path)
     except DagRunError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as interrupt:
+        print(f"interrupted ({interrupt or 'SIGINT'}): runs stopped; what their tasks committed stays, "
+              "re-run the hours to finish them", file=sys.stderr)
+        return 130
     print("summary:")
     for result in results:
         print(f"  {result.line()}")

@@ -22,6 +22,7 @@ from dev.embedded.layout import EmbeddedLayout, LayoutError, apply_environment
 from dev.embedded.services import start_all
 from dev.embedded.smoke import run_all
 from dev.embedded.supervisor import ServiceError
+from include.contracts.cli_arguments import number
 from include.contracts.lake_layout import interval_hours
 from include.contracts.oltp_connection import OltpError
 from include.contracts.raw_schema import HEART_RATE_STREAM
@@ -131,10 +132,12 @@ def show_report(settings: WarehouseSettings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=1000, help="synthetic users (default 1000)")
-    parser.add_argument("--hours", type=int, choices=range(1, 169), metavar="1-168", default=6,
+    parser.add_argument("--users", type=number(int, minimum=1, maximum=1_000_000), default=1000,
+                        help="synthetic users, 1 to 1,000,000 (default 1000)")
+    parser.add_argument("--hours", type=number(int, minimum=1, maximum=168), metavar="1-168", default=6,
                         help="whole hours of readings, ending at the start of the current hour (default 6)")
-    parser.add_argument("--changes", type=int, default=30, help="simulated OLTP changes (default 30)")
+    parser.add_argument("--changes", type=number(int, minimum=0), default=30,
+                        help="simulated OLTP changes, 0 or more (default 30)")
     parser.add_argument("--seed", type=int, help="random seed of the readings (default: a new one each run)")
     args = parser.parse_args(argv)
     started = time.monotonic()

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     import duckdb
@@ -25,19 +25,38 @@ if TYPE_CHECKING:
 DEFAULT_WAIT_SECONDS = 600.0
 
 
-class WarehouseBusy(TimeoutError):
+class WarehouseError(OSError):
+    """The warehouse file cannot be used; the message says which file and what to do."""
+
+
+class WarehouseBusy(WarehouseError, TimeoutError):
     """The warehouse lock could not be had in time: another process holds the file."""
+
+
+def _unusable(database: Path, error: OSError) -> WarehouseError:
+    where = error.filename or database
+    return WarehouseError(
+        f"cannot use the warehouse {database}: {error.strerror or error} ({where}). Set HRS_WAREHOUSE_PATH to a "
+        "file in a folder this user can write, or fix the folder's permissions."
+    )
 
 
 def _lock_path(database: Path) -> Path:
     return database.with_name(database.name + ".lock")
 
 
+def _open_lock(database: Path) -> IO[str]:
+    try:
+        database.parent.mkdir(parents=True, exist_ok=True)
+        return open(_lock_path(database), "a+")  # closed by _locked
+    except OSError as error:
+        raise _unusable(database, error) from None
+
+
 @contextmanager
 def _locked(database: Path, exclusive: bool, wait_seconds: float) -> Iterator[None]:
-    database.parent.mkdir(parents=True, exist_ok=True)
     lock_file = _lock_path(database)
-    with open(lock_file, "a+") as handle:
+    with _open_lock(database) as handle:
         mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -83,7 +102,10 @@ def writer(database: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Iterat
     import duckdb
 
     with _locked(database, exclusive=True, wait_seconds=wait_seconds):
-        connection = duckdb.connect(str(database))
+        try:
+            connection = duckdb.connect(str(database))
+        except duckdb.IOException as error:  # e.g. the file itself is read-only
+            raise _unusable(database, OSError(str(error).splitlines()[0])) from None
         try:
             yield connection
         finally:

@@ -14,10 +14,11 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from include.contracts.cli_arguments import number
 from include.contracts.lake_layout import topic_prefix
 from include.contracts.raw_schema import CDC_PUBLICATION, CDC_SLOT
 from include.contracts.settings import KafkaSettings, LakeSettings, OltpSettings, SettingsError
@@ -62,30 +63,29 @@ def _when(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _positive(kind: type) -> object:
-    def parse(text: str) -> float | int:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
-        return value
-
-    return parse
+def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    return number(kind, above=0)
 
 
 # --- commands ----------------------------------------------------------------
 
 def cmd_seed_oltp(args: argparse.Namespace) -> int:
-    from producer import oltp
+    from producer import oltp, original_csv
     from producer.synthetic import make_activities, make_users
 
+    # Files are read and checked before the database is touched: a bad file imports nothing.
+    users = original_csv.read_users(args.import_csv) if args.import_csv else make_users(args.users, args.seed)
+    activities = (original_csv.read_activities(args.import_activities_csv) if args.import_activities_csv
+                  else make_activities(args.seed))
     with oltp.connect(OltpSettings.from_env().dsn) as conn:
         oltp.apply_schema(conn)
-        users = list(oltp.read_users_csv(args.import_csv)) if args.import_csv else make_users(args.users, args.seed)
-        new_activities = oltp.insert_activities(conn, make_activities(args.seed))
-        new_users = oltp.insert_users(conn, users)
+        if not args.import_activities_csv and conn.execute("select exists (select from activities)").fetchone()[0]:
+            activities = []  # the built-in 23 only seed an empty table (imported ones may be there)
+        if args.import_csv or args.import_activities_csv:
+            original_csv.refuse_conflicts(conn, users, activities)
+        with conn.transaction():
+            new_activities = oltp.insert_activities(conn, activities)
+            new_users = oltp.insert_users(conn, users)
         _say(f"seed-oltp: {new_users} new users ({len(users) - new_users} already there), "
              f"{new_activities} new activities; publication {CDC_PUBLICATION} and slot {CDC_SLOT} ready")
         if args.export_csv:
@@ -216,7 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
                                       "then insert users and the 23 activities. Idempotent.")
     seed.add_argument("--users", type=_positive(int), default=1000, help="how many users (default 1000)")
     seed.add_argument("--seed", type=int, default=42, help="random seed: same seed, same rows (default 42)")
-    seed.add_argument("--import-csv", type=Path, help="load users from an original-format CSV instead")
+    seed.add_argument("--import-csv", type=Path, metavar="USERS_CSV",
+                      help="load users from the original system's users.csv instead of synthetic ones")
+    seed.add_argument("--import-activities-csv", type=Path, metavar="ACTIVITIES_CSV",
+                      help="load activities from the original system's activities.csv instead of the built-in 23")
     seed.add_argument("--export-csv", type=Path, help="also write all users to this CSV (original format)")
 
     changes = sub.add_parser("simulate-oltp", help="apply random OLTP changes (weight, moves, new users, deletes)",

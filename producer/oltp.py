@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -111,27 +111,6 @@ def export_users_csv(conn: psycopg.Connection, path: Path) -> int:
         for row in rows:
             writer.writerow(row)
     return len(rows)
-
-
-def read_users_csv(path: Path) -> Iterator[User]:
-    """Users from an original-format CSV; a bad row raises OltpError naming its line."""
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = set(ORIGINAL_CSV_COLUMNS) - set(reader.fieldnames or [])
-        if missing:
-            raise OltpError(f"{path}: missing columns {sorted(missing)}; expected {list(ORIGINAL_CSV_COLUMNS)}")
-        for row in reader:
-            values = {ours: row[theirs] for theirs, ours in ORIGINAL_CSV_COLUMNS.items()}
-            try:
-                yield User(**{
-                    **values,
-                    "user_id": int(values["user_id"]),
-                    "date_of_birth": int(values["date_of_birth"]),
-                    "height": float(values["height"]),
-                    "weight": float(values["weight"]),
-                })
-            except ValueError as error:
-                raise OltpError(f"{path}, line {reader.line_num}: {error}") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,11 @@ they read `make env` in real use.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +26,14 @@ pytest_plugins = ["tests.integration.stream_fixtures"]
 
 MARKERS = ("unit", "integration", "e2e")
 TEST_LOCAL_DIR = PROJECT_ROOT / ".local" / "pytest"
+
+
+def session_dir() -> Path:
+    """This session's services and files: `.local/pytest` (HRS_TEST_LOCAL_DIR overrides it, so two sessions
+    can run side by side), one subfolder per pytest-xdist worker."""
+    base = Path(os.environ.get("HRS_TEST_LOCAL_DIR") or TEST_LOCAL_DIR)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return base / worker if worker else base
 
 
 def free_port() -> int:
@@ -42,14 +52,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def embedded() -> Iterator[EmbeddedLayout]:
     """The running embedded services for this test session."""
+    folder = session_dir()
     env = {
-        "HRS_LOCAL_DIR": str(TEST_LOCAL_DIR),
+        "HRS_LOCAL_DIR": str(folder),
         **{variable: str(free_port()) for variable in PORT_VARIABLES.values()},
     }
     layout = EmbeddedLayout.from_env(env)
     # A previous session killed hard may have left services behind: stop them first.
     stop_all(layout, say=lambda _: None)
-    shutil.rmtree(TEST_LOCAL_DIR, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
     patcher = pytest.MonkeyPatch()
     for key, value in {**env, **layout.environment()}.items():
         patcher.setenv(key, value)

@@ -10,6 +10,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from include.contracts.oltp_connection import OltpError
 from include.contracts.raw_schema import CDC_SLOT
 from include.contracts.settings import (
@@ -23,7 +25,7 @@ from include.contracts.settings import (
     local_loader,
 )
 from include.loaders import airbyte_source, cdc, lake_files
-from include.warehouse import WarehouseBusy
+from include.warehouse import WarehouseError
 
 
 def load_lake(loader: Loader = "embedded", say: Callable[[str], None] = print) -> lake_files.LoadResult:
@@ -59,7 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"lake: {load_lake(args.loader or local_loader())}", flush=True)
         if args.what in ("cdc", "all"):
             print(f"cdc: {load_cdc(args.slot)}", flush=True)
-    except (SettingsError, OltpError, cdc.CdcError, airbyte_source.AirbyteSourceError, WarehouseBusy) as error:
+    except (SettingsError, OltpError, cdc.CdcError, airbyte_source.AirbyteSourceError, WarehouseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except (BotoCoreError, ClientError) as error:  # the lake: down, no such bucket, refused credentials
+        print(f"error: cannot read the lake {LakeSettings.from_env().where}: {error}. Is the S3 service up "
+              "(`make status`), and do HRS_LAKE_BUCKET and the AWS_* settings name it?", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: what was committed stays, the next run goes on from there", file=sys.stderr)
+        return 130
     return 0
