@@ -34,10 +34,12 @@ class WarehouseBusy(WarehouseError, TimeoutError):
 
 
 def _unusable(database: Path, error: OSError) -> WarehouseError:
-    where = error.filename or database
+    blocking_file = next((parent for parent in database.parents if parent.is_file()), None)
+    why = (f"{blocking_file} is a file, not a folder" if blocking_file
+           else f"{error.strerror or error} ({error.filename or database})")
     return WarehouseError(
-        f"cannot use the warehouse {database}: {error.strerror or error} ({where}). Set HRS_WAREHOUSE_PATH to a "
-        "file in a folder this user can write, or fix the folder's permissions."
+        f"cannot use the warehouse {database}: {why}. Set HRS_WAREHOUSE_PATH to a file in a folder this user "
+        "can write, or fix the folder's permissions."
     )
 
 
