@@ -38,11 +38,17 @@ class Alert:
     raised_at: str = ""
     details: str = ""
     """Further lines of the failure (for a held hour: the check, by how much, the objects to look at)."""
+    severity: str = "page"
+    """`page`: the task failed for good; `warning`: a try failed and Airflow will retry it."""
 
     @property
     def text(self) -> str:
-        text = (f":rotating_light: {self.dag_id}.{self.task_id} failed for [{self.interval_start}, "
-                f"{self.interval_end}) (run {self.run_id}): {self.failing_check}. Log: {self.log_url}")
+        if self.severity == "warning":
+            head = f":warning: {self.dag_id}.{self.task_id} failed a try (Airflow retries it)"
+        else:
+            head = f":rotating_light: {self.dag_id}.{self.task_id} failed"
+        text = (f"{head} for [{self.interval_start}, {self.interval_end}) (run {self.run_id}): "
+                f"{self.failing_check}. Log: {self.log_url}")
         return f"{text}\n{self.details}" if self.details else text
 
 

@@ -45,10 +45,11 @@ def failure_details(exception: BaseException | str | None) -> str:
     return "\n".join(str(exception).strip().splitlines()[1:])
 
 
-def alert_from_context(context: Mapping[str, Any]) -> Alert:
+def alert_from_context(context: Mapping[str, Any], severity: str = "page") -> Alert:
     """The alert for a failed task instance, from its Airflow context."""
     ti = context["ti"]
     return Alert(
+        severity=severity,
         dag_id=ti.dag_id,
         task_id=ti.task_id,
         run_id=ti.run_id,
@@ -63,17 +64,23 @@ def alert_from_context(context: Mapping[str, Any]) -> Alert:
 def _email(alert: Alert, context: Mapping[str, Any], to: str) -> None:
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-    subject = f"[on-call] {alert.dag_id}.{alert.task_id} failed for {alert.interval_start}"
+    what = "failed a try (retrying)" if alert.severity == "warning" else "failed"
+    subject = f"[on-call] {alert.dag_id}.{alert.task_id} {what} for {alert.interval_start}"
     SmtpNotifier(to=to, from_email=os.environ.get("ALERT_EMAIL_FROM") or None, subject=subject,
                  html_content=f"<p>{alert.text}</p>").notify(context)
 
 
 class OnCallNotifier(BaseNotifier):
-    """`on_failure_callback` of every task: record the alert, post to Slack, e-mail when configured."""
+    """Every task's `on_failure_callback` (severity `page`) and `on_retry_callback` (`warning`): record the
+    alert, post to Slack, e-mail when configured."""
+
+    def __init__(self, severity: str = "page") -> None:
+        super().__init__()
+        self.severity = severity
 
     def notify(self, context: Any) -> None:
         try:
-            alert = alert_from_context(context)
+            alert = alert_from_context(context, self.severity)
             send(alert)
         except Exception:  # a broken alert must not mask the task's own failure
             log.exception("could not record the on-call alert")

@@ -6,9 +6,13 @@
 - Backfills are safe: one run at a time (`max_active_runs=1`), since each hour's
   fact rebuild and late-data pickup assume the previous hour has finished, and
   every step is idempotent for its interval (a re-run rebuilds the same rows).
-- Failures: two retries with exponential backoff (2 min, 4 min, at most 20),
-  then the on-call notifier. A run still going 45 minutes after it was queued
-  raises a deadline alert: the next hour is about to queue behind it.
+- Failures: a warning to on-call on every failed try that will be retried (so a
+  broken service is known within minutes), two retries 2 minutes apart, then the
+  page. The delay is fixed, not exponential: Airflow's backoff grows with the try
+  number, which keeps counting when an hour is cleared and re-run, so a re-run hour
+  would wait up to the cap between tries and page half an hour late.
+  A run still going 45 minutes after it was queued raises a deadline alert: the
+  next hour is about to queue behind it.
 """
 
 from __future__ import annotations
@@ -23,17 +27,18 @@ OWNER = "data-platform"
 START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 HOURLY = CronDataIntervalTimetable("0 * * * *", timezone="UTC")
 RUN_TIMEOUT = timedelta(minutes=55)
+RETRY_DELAY = timedelta(minutes=2)
 DEADLINE_AFTER_QUEUED = timedelta(minutes=45)
 TAGS = ["wearables", "hourly", "dbt", "data-quality"]
 
 DEFAULT_ARGS = {
     "owner": OWNER,
     "retries": 2,
-    "retry_delay": timedelta(minutes=2),
-    "retry_exponential_backoff": 2.0,
-    "max_retry_delay": timedelta(minutes=20),
+    "retry_delay": RETRY_DELAY,
+    "retry_exponential_backoff": 0,
     "execution_timeout": timedelta(minutes=40),
     "on_failure_callback": [OnCallNotifier()],
+    "on_retry_callback": [OnCallNotifier(severity="warning")],
 }
 
 RUN_DEADLINE = DeadlineAlert(

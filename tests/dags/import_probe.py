@@ -62,7 +62,9 @@ def main(path: str) -> dict:
                     {"task_id": t.task_id, "owner": t.owner, "retries": t.retries, "pool": t.pool,
                      "downstream": sorted(t.downstream_task_ids), "doc_md": bool(t.doc_md),
                      "operator": type(t).__name__, "outlets": sorted(getattr(o, "uri", str(o)) for o in t.outlets),
-                     "on_failure_callback": bool(t.on_failure_callback)}
+                     "on_failure_callback": bool(t.on_failure_callback),
+                     "on_retry_callback": bool(t.on_retry_callback), "retry_delay": t.retry_delay.total_seconds(),
+                     "retry_exponential_backoff": t.retry_exponential_backoff}
                     for t in dag.tasks
                 ],
             }

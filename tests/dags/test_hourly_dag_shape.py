@@ -75,6 +75,9 @@ def test_local_writers_share_the_one_duckdb_slot_and_every_task_pages(local: tup
     writers = [task for task in tasks if task.startswith(("load.", "transform.", "serve."))] + ["publish", "hold"]
     assert {tasks[task]["pool"] for task in writers} == {"duckdb_writer"}
     assert all(task["on_failure_callback"] for task in tasks.values())
+    # A failed try warns on-call at once; the retries come at a fixed 2 minutes, however often an hour is re-run.
+    assert all(task["on_retry_callback"] for task in tasks.values())
+    assert {(task["retry_delay"], task["retry_exponential_backoff"]) for task in tasks.values()} == {(120.0, 0)}
 
 
 def test_prod_loads_through_airbyte_and_refreshes_tableau(tmp_path: Path) -> None:

@@ -138,6 +138,17 @@ def test_a_broken_email_setup_still_records_the_alert_and_the_failure(on_call: P
     assert failure["kind"] == "delivery_failed" and failure["error"]
 
 
+def test_a_failed_try_warns_before_the_retries_run_out(on_call: Path, smtp_server: int,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", _smtp_connection(smtp_server, from_email="airflow@example.org"))
+    OnCallNotifier(severity="warning").notify(_context(ConnectionError("Could not connect to the endpoint URL")))
+    [alert] = _lines(on_call)
+    assert alert["severity"] == "warning"
+    assert alert["text"].startswith(":warning: heart_rate_hourly.transform.fct_heart_rates_model_build failed a try")
+    [mail] = SmtpStub.messages
+    assert "failed a try (retrying)" in mail["body"]
+
+
 def test_an_overrunning_run_raises_a_deadline_alert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HRS_LOCAL_DIR", str(tmp_path))
     monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
