@@ -137,8 +137,12 @@ def _stop_on_sigterm() -> None:
 
 
 def _prepare_airflow() -> None:
-    """Point Airflow at the project's settings and make sure its metadata database is migrated."""
-    apply_environment()
+    """Point Airflow at the project's settings and make sure its metadata database exists and is migrated."""
+    from dev.embedded.services import create_databases
+
+    layout = apply_environment()
+    if os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == layout.airflow_database_url():
+        create_databases(layout)
     from airflow.utils.db import upgradedb
 
     upgradedb()

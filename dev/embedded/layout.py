@@ -25,6 +25,8 @@ KAFKA_STORAGES = ("memory", "s3")
 
 TANSU_STORAGE_BUCKET = "tansu"
 OLTP_DATABASE = "oltp"
+AIRFLOW_DATABASE = "airflow"
+"""Airflow's metadata database, in the embedded PostgreSQL (SQLite locks under a scheduler and a CLI)."""
 OLTP_USER = "postgres"
 AWS_REGION = DEFAULT_AWS_REGION
 # moto accepts any key; these are deliberately not secrets.
@@ -123,6 +125,9 @@ class EmbeddedLayout:
     def oltp_dsn(self, database: str = OLTP_DATABASE) -> str:
         return f"postgresql://{OLTP_USER}@{LOOPBACK}:{self.postgres_port}/{database}"
 
+    def airflow_database_url(self) -> str:
+        return f"postgresql+psycopg2://{OLTP_USER}@{LOOPBACK}:{self.postgres_port}/{AIRFLOW_DATABASE}"
+
     def environment(self) -> dict[str, str]:
         """Every variable the rest of the project reads in local mode."""
         s3_connection = {
@@ -153,6 +158,7 @@ class EmbeddedLayout:
             "AWS_DEFAULT_REGION": AWS_REGION,
             "OLTP_DSN": self.oltp_dsn(),
             "AIRFLOW_HOME": str(self.local_dir / "airflow"),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.airflow_database_url(),
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",

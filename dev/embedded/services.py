@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from dev.embedded.layout import (
+    AIRFLOW_DATABASE,
     AWS_REGION,
     LOCAL_AWS_KEY,
     LOOPBACK,
@@ -175,13 +176,14 @@ def prepare_postgres(layout: EmbeddedLayout, say: Callable[[str], None] = print)
         raise ServiceError(f"postgres: initdb failed in {data}:\n{result.stderr.strip()}")
 
 
-def create_oltp_database(layout: EmbeddedLayout) -> None:
+def create_databases(layout: EmbeddedLayout) -> None:
+    """The OLTP database and Airflow's metadata database, once."""
     import psycopg
 
     with psycopg.connect(layout.oltp_dsn("postgres"), autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s", (OLTP_DATABASE,)).fetchone()
-        if not exists:
-            conn.execute(f'create database "{OLTP_DATABASE}"')
+        for name in (OLTP_DATABASE, AIRFLOW_DATABASE):
+            if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
+                conn.execute(f'create database "{name}"')
 
 
 def create_buckets(layout: EmbeddedLayout) -> None:
@@ -256,7 +258,7 @@ def service_specs(layout: EmbeddedLayout) -> dict[str, ServiceSpec]:
             command=lambda: _postgres_command(layout),
             health_check=_postgres_health(layout),
             prepare=lambda say: prepare_postgres(layout, say),
-            after_start=lambda: create_oltp_database(layout),
+            after_start=lambda: create_databases(layout),
             user=_ensure_postgres_user,
             # SIGINT is PostgreSQL's "fast shutdown": roll back open transactions and stop.
             stop_signal=signal.SIGINT,
