@@ -24,7 +24,7 @@ from include.contracts.raw_schema import CDC_PUBLICATION, CDC_SLOT
 from include.contracts.settings import KafkaSettings, LakeSettings, OltpSettings, SettingsError
 from producer.heart_rate_producer import KafkaUnavailable
 from producer.oltp import OltpError
-from producer.s3_sink import LakeUnavailable
+from producer.s3_sink import LakeUnavailable, SinkRefused
 
 EXIT_USAGE = 2
 
@@ -149,7 +149,7 @@ def cmd_sink(args: argparse.Namespace) -> int:
     from confluent_kafka import Consumer, TopicPartition
 
     from producer.heart_rate_producer import check_reachable
-    from producer.s3_sink import LakeWriter, run
+    from producer.s3_sink import LakeWriter, SinkRefused, is_replay_of, run
 
     kafka, lake = KafkaSettings.from_env(), LakeSettings.from_env()
     check_reachable(kafka.client_config())
@@ -167,6 +167,20 @@ def cmd_sink(args: argparse.Namespace) -> int:
     topic = kafka.topic
 
     def put_object(key: str, body: bytes) -> None:
+        """Write once: a key that exists is only rewritten by a replay of the same records, never other data."""
+        try:
+            s3.put_object(Bucket=lake.bucket, Key=key, Body=body, ContentType="application/json", IfNoneMatch="*")
+            return
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
+                raise
+        existing = s3.get_object(Bucket=lake.bucket, Key=key)["Body"].read()
+        if existing == body:
+            return
+        if not is_replay_of(existing, body, key):
+            raise SinkRefused(f"s3://{lake.bucket}/{key} exists with other content ({len(existing)} bytes, not a "
+                              f"replay of these {len(body)} bytes): refusing to overwrite the lake. Another writer, "
+                              "or a broker whose offsets restarted, uses these names; see docs/operations.md.")
         s3.put_object(Bucket=lake.bucket, Key=key, Body=body, ContentType="application/json")
 
     def commit(partition: int, next_offset: int) -> None:
@@ -266,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "produce": cmd_produce, "sink": cmd_sink}
     try:
         return handlers[args.command](args)
-    except (SettingsError, OltpError, KafkaUnavailable, LakeUnavailable) as error:
+    except (SettingsError, OltpError, KafkaUnavailable, LakeUnavailable, SinkRefused) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

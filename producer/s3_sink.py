@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING
 
 from include.contracts.heart_rate_event import EventError, typed_lines_timestamps, validated_timestamp
 from include.contracts.lake_layout import (
+    MANIFESTS_PREFIX,
+    TOPICS_PREFIX,
     dead_letter_document,
     dead_letter_key,
     manifest_document,
@@ -54,6 +56,28 @@ PutObject = Callable[[str, bytes], None]
 
 class LakeUnavailable(RuntimeError):
     """The lake bucket cannot be reached or written; the message names the fix."""
+
+
+class SinkRefused(RuntimeError):
+    """Going on would lose or overwrite data (the broker's log went backwards, an object exists with other
+    bytes, the topic is gone); the message says what happened and what to do."""
+
+
+def is_replay_of(existing: bytes, new: bytes, key: str) -> bool:
+    """Whether writing `new` over `existing` under `key` is a replay of the same records, not other data.
+
+    Equal bytes are; so is a data object or manifest that a replay after a time-based flush extends (the
+    same first records, more after them). Anything else would overwrite data the lake already holds."""
+    if existing == new:
+        return True
+    if key.startswith(MANIFESTS_PREFIX + "/"):
+        try:
+            old, fresh = json.loads(existing), json.loads(new)
+        except ValueError:
+            return False
+        return (old["object_key"], old["first_offset"]) == (fresh["object_key"], fresh["first_offset"]) \
+            and fresh["last_offset"] >= old["last_offset"]
+    return key.startswith(TOPICS_PREFIX + "/") and new.startswith(existing) and existing.endswith(b"\n")
 
 
 @dataclass
@@ -135,6 +159,8 @@ class BackgroundUploads:
         self._worker.join(30)
 
     def _raise_failure(self) -> None:
+        if isinstance(self._error, SinkRefused):
+            raise self._error
         if self._error is not None:
             raise LakeUnavailable(f"writing to the lake failed: {self._error}") from self._error
 
@@ -285,19 +311,65 @@ class LakeWriter:
         self.stats.dead_letters += 1
 
 
+@dataclass
+class Ownership:
+    """Which partitions this sink owns now, and which of them it has read to the end since it got them."""
+
+    owned: set[int] = field(default_factory=set)
+    at_end: set[int] = field(default_factory=set)
+    resume_at: dict[int, int] = field(default_factory=dict)
+    """The group's committed offset per newly assigned partition: its first record must not come before it
+    (a broker that lost its log restarts offsets at 0, and the consumer's reset would follow it silently)."""
+
+    @property
+    def caught_up(self) -> bool:
+        return bool(self.owned) and self.owned <= self.at_end
+
+
+def went_backwards(topic: str, partition: int, committed: int, first: int) -> str:
+    """Why the sink refuses when a partition's first record after assignment lies before the group's commit."""
+    return (f"partition {partition} of {topic}: the group committed up to offset {committed}, but the broker "
+            f"now serves offset {first} first, so it lost (or re-created) the topic's log. The lake already holds "
+            "objects named by those offsets, and reading on would overwrite them. Keep the lake as it is and "
+            "start the sink with a new consumer group and a new topic (HRS_TOPIC), or restore the broker's log.")
+
+
 def run(consumer: Consumer, writer: LakeWriter, stop: threading.Event,
         until_idle_seconds: float | None = None, progress: Callable[[str], None] | None = None,
-        progress_every: float = 5.0) -> SinkStats:
-    """Consume until `stop` is set, or until every partition is caught up for `until_idle_seconds`."""
+        progress_every: float = 5.0, unassigned_limit_seconds: float = 60.0) -> SinkStats:
+    """Consume until `stop` is set, or (`until_idle_seconds`) until every partition this sink owns has been
+    read to its end, written and committed, and nothing new came for that long.
+
+    Several sinks may share a consumer group: a revoked partition's unwritten buffer is dropped (its new owner
+    re-reads it from the last commit and cuts the same objects), and idleness only counts while this sink owns
+    partitions and has reached the end of each since it got them."""
     from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, KafkaError
 
-    consumer.subscribe(
-        [writer.topic],
-        on_revoke=lambda _consumer, partitions: [writer.forget(p.partition) for p in partitions],
-    )
-    last_message = time.monotonic()
-    last_progress = last_message
-    assigned = False
+    ownership = Ownership()
+    started = time.monotonic()
+    last_message = started
+
+    def on_assign(assigned_consumer: Consumer, partitions: list) -> None:
+        nonlocal last_message
+        for committed in assigned_consumer.committed(partitions, timeout=30):
+            if committed.offset >= 0:
+                ownership.resume_at[committed.partition] = committed.offset
+        ownership.owned.update(p.partition for p in partitions)
+        ownership.at_end.difference_update(p.partition for p in partitions)
+        last_message = time.monotonic()
+        if progress is not None:
+            progress(f"sink: assigned partitions {sorted(p.partition for p in partitions)}")
+
+    def on_revoke(_consumer: Consumer, partitions: list) -> None:
+        for p in partitions:
+            writer.forget(p.partition)
+            ownership.owned.discard(p.partition)
+            ownership.at_end.discard(p.partition)
+            ownership.resume_at.pop(p.partition, None)
+
+    consumer.subscribe([writer.topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
+    last_progress = started
+    warned_unassigned = False
     try:
         while not stop.is_set():
             got_data = False
@@ -314,11 +386,19 @@ def run(consumer: Consumer, writer: LakeWriter, stop: threading.Event,
                     run_[2].append(message.key())
                     kind, timestamp_ms = message.timestamp()
                     run_[3].append(timestamp_ms if kind != TIMESTAMP_NOT_AVAILABLE else None)
+                    ownership.at_end.discard(partition)
+                    if (committed := ownership.resume_at.pop(partition, None)) is not None \
+                            and message.offset() < committed:
+                        raise SinkRefused(went_backwards(writer.topic, partition, committed, message.offset()))
                 elif error.code() == KafkaError._PARTITION_EOF:
                     if (partition := message.partition()) in runs:
                         writer.add_batch(partition, *runs.pop(partition))
                         got_data = True
                     writer.reached_end(partition)
+                    ownership.at_end.add(partition)
+                elif error.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
+                    raise SinkRefused(f"the topic {writer.topic} does not exist on the broker ({error.str()}): "
+                                      "create it (or check HRS_TOPIC); nothing was written for it")
                 else:
                     raise RuntimeError(f"Kafka consumer error: {error}")
             for partition, run_ in runs.items():
@@ -326,14 +406,25 @@ def run(consumer: Consumer, writer: LakeWriter, stop: threading.Event,
                 got_data = True
             writer.commit_completed()
             now = time.monotonic()
-            if got_data or (not assigned and consumer.assignment()):
-                assigned, last_message = True, now  # idle time counts from the assignment
+            if got_data:
+                last_message = now
             writer.flush_stale()
             if progress is not None and now - last_progress >= progress_every:
                 last_progress = now
                 s = writer.stats
-                progress(f"sink: {s.records:,} records in {s.objects:,} objects, {s.dead_letters:,} dead letters")
-            if until_idle_seconds is not None and assigned and now - last_message >= until_idle_seconds \
+                progress(f"sink: {s.records:,} records in {s.objects:,} objects, {s.dead_letters:,} dead letters; "
+                         f"owns partitions {sorted(ownership.owned) or 'none'}")
+            if not ownership.owned and now - max(started, last_message) >= unassigned_limit_seconds:
+                message = (f"sink: no partition assigned for {unassigned_limit_seconds:.0f} s: the group "
+                           "has more sinks than the topic has partitions, or the broker is not assigning")
+                if until_idle_seconds is not None:
+                    if progress is not None:
+                        progress(message + "; nothing to do, exiting")
+                    break
+                if progress is not None and not warned_unassigned:
+                    progress(message)
+                warned_unassigned = True
+            if until_idle_seconds is not None and ownership.caught_up and now - last_message >= until_idle_seconds \
                     and all(b.caught_up or not b.lines for b in writer.buffers.values()):
                 writer.flush_all()
                 break
