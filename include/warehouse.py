@@ -55,34 +55,65 @@ def _open_lock(database: Path) -> IO[str]:
         raise _unusable(database, error) from None
 
 
+def _acquire(handle: IO[str], database: Path, exclusive: bool, wait_seconds: float) -> None:
+    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(handle, mode | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.seek(0)
+                holder = handle.read().strip() or "unknown"
+                raise WarehouseBusy(
+                    f"{database} is busy: the lock {_lock_path(database)} is held by {holder} for more than "
+                    f"{wait_seconds:.0f} s. Wait for that process to finish or stop it."
+                ) from None
+            time.sleep(0.1)
+    if exclusive:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+
+
 @contextmanager
 def _locked(database: Path, exclusive: bool, wait_seconds: float) -> Iterator[None]:
-    lock_file = _lock_path(database)
     with _open_lock(database) as handle:
-        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                fcntl.flock(handle, mode | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "unknown"
-                    raise WarehouseBusy(
-                        f"{database} is busy: the lock {lock_file} is held by {holder} for more than "
-                        f"{wait_seconds:.0f} s. Wait for that process to finish or stop it."
-                    ) from None
-                time.sleep(0.1)
-        if exclusive:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()}")
-            handle.flush()
+        _acquire(handle, database, exclusive, wait_seconds)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_held_by_task: IO[str] | None = None
+"""The writer lock an in-process dbt run holds (see hold_writer_lock)."""
+
+
+def hold_writer_lock(database: Path, wait_seconds: float = DEFAULT_WAIT_SECONDS) -> None:
+    """Take the writer lock for code that opens the file itself (dbt-duckdb inside a Cosmos task), so it queues
+    behind loaders and readers like everyone else; `release_writer_lock` gives it back. Held already by this
+    process (a previous task of a `dag.test()` that failed before releasing it), it is kept, never re-waited."""
+    global _held_by_task
+    if _held_by_task is not None:
+        return
+    handle = _open_lock(database)
+    try:
+        _acquire(handle, database, exclusive=True, wait_seconds=wait_seconds)
+    except BaseException:
+        handle.close()
+        raise
+    _held_by_task = handle
+
+
+def release_writer_lock() -> None:
+    global _held_by_task
+    if _held_by_task is not None:
+        fcntl.flock(_held_by_task, fcntl.LOCK_UN)
+        _held_by_task.close()
+        _held_by_task = None
 
 
 @contextmanager

@@ -12,9 +12,12 @@
   prod with the `snowflake_default` Airflow connection through a Cosmos profile
   mapping (`include.hourly.snowflake_login`), the same login the gate uses.
 - `local` mode puts every dbt task in the one-slot `duckdb_writer` pool: DuckDB
-  allows one writer process. Snowflake needs no such pool. After each task the
-  in-process dbt-duckdb adapter lets go of the file (`release_duckdb`), or the
-  process that ran dbt (a `dag.test()`, `make demo`) would keep it locked.
+  allows one writer process. Snowflake needs no such pool. The pool only orders
+  Airflow's own tasks, so each dbt task also takes the warehouse's writer lock
+  (`include.warehouse`) before dbt opens the file: a loader started by hand waits
+  for it, and it waits for the loader, instead of either failing on DuckDB's lock.
+  After the task the in-process dbt-duckdb adapter lets go of the file and the
+  lock is released (`release_duckdb`).
 """
 
 from __future__ import annotations
@@ -52,11 +55,25 @@ class ManifestMissing(FileNotFoundError):
     """The DAG cannot be rendered because `dbt parse` has not written the manifest."""
 
 
+def hold_duckdb(context: object = None) -> None:
+    """Before an in-process dbt run: queue for the warehouse's writer lock, as every DuckDB writer does."""
+    from include.contracts.settings import WarehouseSettings
+    from include.warehouse import hold_writer_lock
+
+    hold_writer_lock(WarehouseSettings.from_env().warehouse_path)
+
+
 def release_duckdb(project_dir: str, **_: object) -> None:
-    """Close the DuckDB file dbt-duckdb keeps open in this process after an in-process dbt run."""
+    """Close the DuckDB file dbt-duckdb keeps open in this process after an in-process dbt run, then release
+    the writer lock (Cosmos calls this after dbt, whether its nodes passed or failed)."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
-    DuckDBConnectionManager.close_all_connections()
+    from include.warehouse import release_writer_lock
+
+    try:
+        DuckDBConnectionManager.close_all_connections()
+    finally:
+        release_writer_lock()
 
 
 def profile_config(config: HourlyConfig) -> ProfileConfig:
@@ -76,7 +93,7 @@ def dbt_task_group(group_id: str, select: list[str], tooltip: str, config: Hourl
         )
     operator_args: dict[str, object] = {"vars": INTERVAL_VARS, "emit_datasets": False}
     if config.is_local:
-        operator_args |= {"pool": DUCKDB_WRITER_POOL, "callback": release_duckdb}
+        operator_args |= {"pool": DUCKDB_WRITER_POOL, "pre_execute": hold_duckdb, "callback": release_duckdb}
     project_config = ProjectConfig(
         dbt_project_path=DBT_PROJECT_DIR, manifest_path=DBT_MANIFEST, install_dbt_deps=False,
     )

@@ -64,7 +64,8 @@ def main(path: str) -> dict:
                      "operator": type(t).__name__, "outlets": sorted(getattr(o, "uri", str(o)) for o in t.outlets),
                      "on_failure_callback": bool(t.on_failure_callback),
                      "on_retry_callback": bool(t.on_retry_callback), "retry_delay": t.retry_delay.total_seconds(),
-                     "retry_exponential_backoff": t.retry_exponential_backoff}
+                     "retry_exponential_backoff": t.retry_exponential_backoff,
+                     "pre_execute": getattr(getattr(t, "_pre_execute_hook", None), "__name__", None)}
                     for t in dag.tasks
                 ],
             }

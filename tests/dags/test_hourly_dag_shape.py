@@ -74,6 +74,9 @@ def test_local_writers_share_the_one_duckdb_slot_and_every_task_pages(local: tup
     _, tasks = local
     writers = [task for task in tasks if task.startswith(("load.", "transform.", "serve."))] + ["publish", "hold"]
     assert {tasks[task]["pool"] for task in writers} == {"duckdb_writer"}
+    # dbt opens the DuckDB file itself: each dbt task queues for the warehouse's writer lock first.
+    assert {tasks[task]["pre_execute"] for task in tasks if task.startswith(("transform.", "serve."))} == {
+        "hold_duckdb"}
     assert all(task["on_failure_callback"] for task in tasks.values())
     # A failed try warns on-call at once; the retries come at a fixed 2 minutes, however often an hour is re-run.
     assert all(task["on_retry_callback"] for task in tasks.values())
