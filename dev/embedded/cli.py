@@ -40,9 +40,25 @@ def cmd_status(layout: EmbeddedLayout, names: Sequence[str]) -> int:
         line = f"{report.name:<9} {report.state.value:<10} {LOOPBACK}:{report.port:<6} {pid}"
         _say(line + (f"\n  {report.detail}" if report.detail else ""))
         all_running &= report.state is State.RUNNING
+    for line in durability(layout):
+        _say(line)
     if not all_running:
         _say("not everything is running: `make up` starts what is missing")
     return 0 if all_running else EXIT_NOT_RUNNING
+
+
+def durability(layout: EmbeddedLayout) -> list[str]:
+    """What survives `make down` / `make up` (only `make clean` deletes data)."""
+    broker = ("kept in the local S3 server, durable (HRS_KAFKA_STORAGE=s3)" if layout.kafka_storage == "s3" else
+              "in memory, lost on `make down` (HRS_KAFKA_STORAGE=s3 keeps it; the sink refuses to overwrite the "
+              "lake after a broker lost its log)")
+    return [
+        "durable across `make down` / `make up` (only `make clean` deletes them):",
+        f"  lake (local S3): {layout.data_dir('s3')} (every change recorded, replayed at start)",
+        f"  OLTP and Airflow metadata (PostgreSQL): {layout.data_dir('postgres')}",
+        f"  warehouse (DuckDB): {layout.warehouse_path}",
+        f"  broker log: {broker}",
+    ]
 
 
 def cmd_env(layout: EmbeddedLayout, fmt: str) -> int:

@@ -23,6 +23,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from dev.embedded import s3_store
 from dev.embedded.layout import (
     AIRFLOW_DATABASE,
     AWS_REGION,
@@ -186,6 +187,11 @@ def create_databases(layout: EmbeddedLayout) -> None:
                 conn.execute(f'create database "{name}"')
 
 
+def _restore_then_create_buckets(layout: EmbeddedLayout) -> None:
+    s3_store.replay(layout.data_dir("s3"), layout.s3_endpoint_url, say=lambda message: None)
+    create_buckets(layout)
+
+
 def create_buckets(layout: EmbeddedLayout) -> None:
     import boto3
 
@@ -246,9 +252,13 @@ def service_specs(layout: EmbeddedLayout) -> dict[str, ServiceSpec]:
         "s3": ServiceSpec(
             name="s3",
             port=layout.s3_port,
-            command=lambda: [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(layout.s3_port)],
+            command=lambda: [sys.executable, "-m", "dev.embedded.moto_server", "-H", LOOPBACK,
+                             "-p", str(layout.s3_port)],
             health_check=_s3_health(layout),
-            after_start=lambda: create_buckets(layout),
+            # Durable: moto records every request; a new start replays the changes (dev/embedded/s3_store.py).
+            env=s3_store.recorder_environment(layout.data_dir("s3")),
+            prepare=lambda say: s3_store.set_aside(layout.data_dir("s3")),
+            after_start=lambda: _restore_then_create_buckets(layout),
             port_variable=PORT_VARIABLES["s3"],
             **common,
         ),
