@@ -12,7 +12,7 @@ SOURCE_S3_STAMP := $(SOURCE_S3_VENV)/.installed
 UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements.lock)
 SERVICES = $(PY) -m dev.embedded
 
-.PHONY: help install lock manifest up down status env airflow test lint unit demo clean bench-stream bench-load bench-warehouse bench-dag
+.PHONY: help install lock manifest up down status env airflow test lint unit demo clean bench-stream bench-load bench-warehouse bench-dag bench-chaos
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -92,6 +92,9 @@ bench-load: up ## embedded S3 loader throughput, 10k to 1M lines (bench/load_ben
 
 bench-dag: install manifest ## the DAG file's parse cost beyond `import airflow.sdk`, both modes (bench/dag_parse_bench.py)
 	$(PY) bench/dag_parse_bench.py
+
+bench-chaos: up ## three sinks in one group, randomly stopped and killed, against the single-sink lake (bench/sink_chaos.py)
+	$(PY) bench/sink_chaos.py
 
 bench-warehouse: up ## hourly dbt run cost at 1x and 10x history, and a full rebuild (bench/warehouse_bench.py)
 	$(PY) bench/warehouse_bench.py
