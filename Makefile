@@ -75,8 +75,9 @@ unit: install manifest ## fast tests, no services
 airflow: up manifest ## the Airflow web UI on http://localhost:8080 (standalone, embedded services); Ctrl+C stops it
 	@$(PY) -m dev.airflow_ui
 
-test: install lint manifest ## lint and the whole suite (starts and stops its own services)
-	$(VENV)/bin/pytest
+TEST_WORKERS ?= 2
+test: install lint manifest ## lint and the whole suite, in TEST_WORKERS parallel sessions (each with its own services)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadscope
 
 demo: install manifest ## run the pipeline end to end on the embedded services and show the results
 	@$(PY) -m dev.demo

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from dev.dbt_cli import TARGET_PATH_VARIABLE
 from dev.embedded.layout import PORT_VARIABLES, EmbeddedLayout
 from dev.embedded.services import start_all, stop_all
 from include.contracts.paths import PROJECT_ROOT
@@ -55,6 +56,9 @@ def embedded() -> Iterator[EmbeddedLayout]:
     folder = session_dir()
     env = {
         "HRS_LOCAL_DIR": str(folder),
+        # dbt runs of this session write their target/ and logs here, never over dbt/target (the DAG's manifest)
+        TARGET_PATH_VARIABLE: str(folder / "dbt-target"),
+        "DBT_LOG_PATH": str(folder / "dbt-logs"),
         **{variable: str(free_port()) for variable in PORT_VARIABLES.values()},
     }
     layout = EmbeddedLayout.from_env(env)

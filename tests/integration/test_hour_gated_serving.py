@@ -19,10 +19,10 @@ import duckdb
 import psycopg
 import pytest
 
+from dev.dbt_cli import dbt_target_dir
 from dev.embedded.layout import EmbeddedLayout
 from include.contracts.heart_rate_event import encode
 from include.contracts.lake_layout import dead_letter_document, dead_letter_key, manifest_key, object_key
-from include.contracts.paths import DBT_PROJECT_DIR
 from include.contracts.raw_schema import HEART_RATE_MANIFESTS, HEART_RATE_STREAM, relation
 from include.contracts.serving_marts import SERVING_MARTS
 from include.contracts.settings import FRESHNESS_LIMIT_VARIABLE
@@ -244,11 +244,11 @@ def test_the_scd2_test_still_fails_on_an_overlap(warehouse: Warehouse) -> None:
         conn.execute("update users set weight = weight + 1 where user_id = %s", (warehouse.user_ids[0],))
     warehouse.load_cdc()
     warehouse.dbt("build", "--select", "+dim_users")
-    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    manifest = json.loads((dbt_target_dir() / "manifest.json").read_text())
     [test] = [node for node in manifest["nodes"].values()
               if node["resource_type"] == "test" and node["name"].startswith("scd2_valid_dim_users")]
     warehouse.dbt("compile", "--select", test["name"])
-    compiled = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())["nodes"][test["unique_id"]]
+    compiled = json.loads((dbt_target_dir() / "manifest.json").read_text())["nodes"][test["unique_id"]]
     with duckdb.connect(str(warehouse.path)) as conn:
         assert conn.execute(compiled["compiled_code"]).fetchall() == []
         conn.execute("create schema broken")
