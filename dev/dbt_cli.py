@@ -16,11 +16,15 @@ TARGET_PATH_VARIABLE = "HRS_DBT_TARGET_PATH"
 which also holds the manifest the DAG renders from (`make manifest`)."""
 
 
+COMMANDS_WITHOUT_TARGET = ("debug", "deps", "init", "clean")
+
+
 def dbt_arguments(*args: str) -> list[str]:
     """`args` plus the project and profiles folders (and HRS_DBT_TARGET_PATH), for the dbt CLI or
     `dbtRunner().invoke`."""
     target = os.environ.get(TARGET_PATH_VARIABLE)
-    extra = ["--target-path", target] if target and "--target-path" not in args else []
+    takes_target = bool(args) and args[0] not in COMMANDS_WITHOUT_TARGET and "--target-path" not in args
+    extra = ["--target-path", target] if target and takes_target else []
     return [*args, *extra, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROFILES_DIR)]
 
 
