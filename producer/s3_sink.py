@@ -415,14 +415,15 @@ def run(consumer: Consumer, writer: LakeWriter, stop: threading.Event,
                 progress(f"sink: {s.records:,} records in {s.objects:,} objects, {s.dead_letters:,} dead letters; "
                          f"owns partitions {sorted(ownership.owned) or 'none'}")
             if not ownership.owned and now - max(started, last_message) >= unassigned_limit_seconds:
-                message = (f"sink: no partition assigned for {unassigned_limit_seconds:.0f} s: the group "
-                           "has more sinks than the topic has partitions, or the broker is not assigning")
+                message = (f"no partition of {writer.topic} was assigned to this sink for "
+                           f"{unassigned_limit_seconds:.0f} s: the group has more sinks than the topic has "
+                           "partitions, or the broker stopped assigning it (the local broker, Tansu 0.6, can leave "
+                           "a group unassignable after members were killed). A new consumer group re-reads the "
+                           "topic from the start and rewrites the same objects (no duplicates), then goes on")
                 if until_idle_seconds is not None:
-                    if progress is not None:
-                        progress(message + "; nothing to do, exiting")
-                    break
+                    raise SinkRefused(message + "; nothing was sunk by this sink")
                 if progress is not None and not warned_unassigned:
-                    progress(message)
+                    progress(f"sink: {message}")
                 warned_unassigned = True
             if until_idle_seconds is not None and ownership.caught_up and now - last_message >= until_idle_seconds \
                     and all(b.caught_up or not b.lines for b in writer.buffers.values()):
