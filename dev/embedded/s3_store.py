@@ -19,8 +19,9 @@ import base64
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 RECORDING = "requests.jsonl"
@@ -45,33 +46,51 @@ def set_aside(data_dir: Path) -> None:
         recording.unlink()
 
 
+def _entries(path: Path, say: Callable[[str], None]) -> Iterator[dict[str, Any]]:
+    """The recorded requests in order. Tolerates lines that recordings by an unpatched server interleaved
+    (two entries on one line, a cut entry): whole entries are kept, the unreadable rest is counted."""
+    decoder = json.JSONDecoder()
+    skipped = 0
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            position, line = 0, line.strip()
+            while position < len(line):
+                try:
+                    entry, end = decoder.raw_decode(line, position)
+                except ValueError:
+                    skipped += 1
+                    break
+                yield entry
+                position = end
+    if skipped:
+        say(f"s3: {skipped} unreadable recording lines skipped in {path}")
+
+
 def replay(data_dir: Path, endpoint_url: str, say: Callable[[str], None] = print) -> int:
     """Send the set-aside changes to the running server at `endpoint_url`; returns how many were replayed."""
     replaying = data_dir / REPLAYING
     if not replaying.exists():
         return 0
     count = 0
-    with open(replaying, encoding="utf-8") as entries:
-        for line in entries:
-            entry = json.loads(line)
-            if entry.get("method") not in CHANGING_METHODS:
+    for entry in _entries(replaying, say):
+        if entry.get("method") not in CHANGING_METHODS:
                 continue
-            parts = urlsplit(entry["url"])
-            url = endpoint_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
-            body = entry.get("body") or b""
-            if entry.get("body_encoded"):
-                body = base64.b64decode(body)
-            elif isinstance(body, str):
-                body = body.encode()
-            headers = {name: value for name, value in (entry.get("headers") or {}).items()
-                       if name.lower() not in SKIPPED_HEADERS}
-            request = urllib.request.Request(url, data=body, method=entry["method"], headers=headers)  # noqa: S310
-            try:
-                with urllib.request.urlopen(request, timeout=60):  # noqa: S310 - the local server
-                    pass
-            except urllib.error.HTTPError:
-                pass  # a request that failed the first time (a conditional write refused) fails again: as then
-            count += 1
+        parts = urlsplit(entry["url"])
+        url = endpoint_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+        body = entry.get("body") or b""
+        if entry.get("body_encoded"):
+            body = base64.b64decode(body)
+        elif isinstance(body, str):
+            body = body.encode()
+        headers = {name: value for name, value in (entry.get("headers") or {}).items()
+                   if name.lower() not in SKIPPED_HEADERS}
+        request = urllib.request.Request(url, data=body, method=entry["method"], headers=headers)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=60):  # noqa: S310 - the local server
+                pass
+        except urllib.error.HTTPError:
+            pass  # a request that failed the first time (a conditional write refused) fails again: as then
+        count += 1
     replaying.unlink()
     say(f"s3: restored {count} changes from {data_dir / RECORDING}")
     return count
