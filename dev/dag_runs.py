@@ -4,8 +4,10 @@
 
 runs the hours 10:00, 11:00 and 12:00 (UTC) in order, exactly as the scheduler
 would: the same DAG file, tasks, gate and alerts, against the configured
-services (`make up` for the embedded ones). Airflow's metadata database is
-the one under AIRFLOW_HOME (`make env`), migrated on first use. Airflow's own
+services (`make up` for the embedded ones). It works from a plain shell: it
+puts `make env`'s settings in place (variables already set win) before it
+imports anything of Airflow, which reads them once, at import. Airflow's
+metadata database is the embedded PostgreSQL's, migrated on first use. Airflow's own
 task logs go to `--log` (default `.local/logs/dag_runs.log`); the terminal
 gets one line per run. A run whose gate holds serving ends `failed`, as it
 does in the scheduler; the exit code is 1 when any run did not succeed.
@@ -33,8 +35,6 @@ from pathlib import Path
 from dev.embedded.layout import EmbeddedLayout, apply_environment
 from include.contracts.lake_layout import HOUR, interval_hours
 from include.contracts.paths import DAGS_DIR
-from include.hourly.gate_tasks import HOLD
-from include.hourly.serving_refresh import TASK_ID as REFRESH_SERVING
 
 DAG_ID = "heart_rate_hourly"
 DAG_FILE = DAGS_DIR / f"{DAG_ID}.py"
@@ -57,11 +57,15 @@ class HourRun:
 
     @property
     def published(self) -> bool:
+        from include.hourly.serving_refresh import TASK_ID as REFRESH_SERVING
+
         return self.task_states.get(REFRESH_SERVING) == "success"
 
     @property
     def held(self) -> bool:
         """The gate held the hour (the run failed on purpose, serving untouched)."""
+        from include.hourly.gate_tasks import HOLD
+
         return self.task_states.get(HOLD) == "failed"
 
     @property
@@ -205,7 +209,10 @@ def _run_hours(hours: Sequence[datetime], say: Callable[[str], None]) -> list[Ho
         say(f"run {index}/{len(hours)}: {dag.dag_id} for [{hour:%Y-%m-%d %H:00}, {hour + HOUR:%H:00}) UTC ...")
         started = time.monotonic()
         # A manual run's data interval is the hour that ends at its logical date.
-        dag_run = dag.test(logical_date=hour + HOUR)
+        try:
+            dag_run = dag.test(logical_date=hour + HOUR)
+        except Exception as error:  # noqa: BLE001 - Airflow could not start the run: say why, in one line
+            raise DagRunError(f"Airflow could not run the hour {hour:%Y-%m-%d %H:00}: {error}") from None
         states = {ti.task_id: _state(ti.state) for ti in dag_run.get_task_instances()}
         result = HourRun(hour, _state(dag_run.state), time.monotonic() - started, states)
         say(f"  {result.line()}")

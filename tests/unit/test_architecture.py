@@ -143,3 +143,15 @@ def test_the_rule_catches_a_spelled_mart_and_a_raw_table(tmp_path: Path) -> None
                    'TOPIC = "heart-rate"\nFINE = "heart-rate-ish words in a help text"\n')
     assert sorted(name for _, name in _spelled_names(bad)) == [
         "heart-rate", "raw.users", "serving.heart_rate_by_activity_and_sex"]
+
+
+def test_dag_runs_imports_no_airflow_before_it_applies_the_settings() -> None:
+    """Airflow reads AIRFLOW_HOME and its config once, at import: `python -m dev.dag_runs` from a plain shell
+    must put `make env`'s settings in place first, so importing the module must not import Airflow."""
+    import subprocess
+    import sys
+
+    probe = "import sys, dev.dag_runs; print(sorted(m for m in sys.modules if m.split('.')[0] == 'airflow'))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                            cwd=PROJECT_ROOT)
+    assert result.stdout.strip() == "[]"
