@@ -38,18 +38,21 @@ def marts(embedded: EmbeddedLayout, seeded_oltp: str, tmp_path_factory: pytest.T
     with private_warehouse(embedded, tmp_path_factory.mktemp("rq"), users=USERS, seed=5) as warehouse:
         stream = Stream(topic=warehouse.topic, bucket=warehouse.bucket, group=f"sink-{warehouse.topic}")
 
-        def produce(hours: float, end: str) -> None:
-            result = stream.cli("produce", "--hours", str(hours), "--end", end, "--seed", "11",
+        def produce(hours: float, end: str, *extra: str) -> None:
+            result = stream.cli("produce", "--hours", str(hours), "--end", end, "--seed", "11", *extra,
                                 OLTP_DSN=warehouse.oltp_dsn)
             assert result.returncode == 0, result.stdout + result.stderr
 
         for end in WINDOW_ENDS:
             produce(8, end)
         # The warehouse snapshotted the users first; now a third of them gain weight, and a few minutes of
-        # readings follow that commit (up to the sink's clock-skew allowance ahead of now).
+        # readings follow that commit (up to the sink's clock-skew allowance ahead of now). That window is
+        # wall-clock time, so its local hours depend on when the suite runs: at the default 0.25 sessions per
+        # user-hour it held as few as two sessions of the changed users (CI, 16:00 UTC). Eight per user-hour
+        # gives the 200 changed users ~240 candidate sessions in it at any time of day.
         with psycopg.connect(warehouse.oltp_dsn, autocommit=True) as conn:
             conn.execute("update users set weight = round(weight * 1.3, 1) where user_id % 3 = 0")
-        produce(0.15, (datetime.now(tz=UTC) + timedelta(minutes=9)).isoformat())
+        produce(0.15, (datetime.now(tz=UTC) + timedelta(minutes=9)).isoformat(), "--sessions-per-user-hour", "8")
         sink = stream.cli("sink", "--group", stream.group, "--until-idle", "2")
         assert sink.returncode == 0, sink.stdout + sink.stderr
         warehouse.load_lake()
