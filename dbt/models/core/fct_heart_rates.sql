@@ -3,7 +3,7 @@
     (delete+insert on event_hour), and always equal to a full refresh, whatever the order in which readings
     and OLTP changes arrive. A run rebuilds:
 
-    - the hours of its interval (vars interval_start / interval_end, from the DAG);
+    - the hours of its interval (from the DAG, or the vars interval_start / interval_end: run_interval.sql);
     - every hour holding a staged row that changed since the last build, and the hours where those events
       and those lake folders sat before (a reading whose time changed moves: it is never counted twice);
     - every hour with readings of a user or an activity whose CDC changes arrived since the last build,
