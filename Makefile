@@ -12,7 +12,7 @@ SOURCE_S3_STAMP := $(SOURCE_S3_VENV)/.installed
 UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements.lock)
 SERVICES = $(PY) -m dev.embedded
 
-.PHONY: help install lock manifest up down status env airflow test lint unit demo clean bench-stream bench-load bench-warehouse bench-dag bench-chaos
+.PHONY: help install lock manifest up down status env airflow test lint unit demo clean bench-stream bench-load bench-warehouse bench-dag bench-parse bench-chaos
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -91,7 +91,10 @@ bench-stream: up ## producer, sink and encoding benchmarks (bench/stream_bench.p
 bench-load: up ## embedded S3 loader throughput, 10k to 1M lines (bench/load_bench.py)
 	$(PY) bench/load_bench.py
 
-bench-dag: install manifest ## the DAG file's parse cost beyond `import airflow.sdk`, both modes (bench/dag_parse_bench.py)
+bench-dag: up manifest ## an hourly run with watcher and with local dbt execution, same data (bench/dag_run_bench.py)
+	$(PY) bench/dag_run_bench.py
+
+bench-parse: install manifest ## the DAG file's parse cost beyond `import airflow.sdk`, both modes (bench/dag_parse_bench.py)
 	$(PY) bench/dag_parse_bench.py
 
 bench-chaos: up ## three sinks in one group, randomly stopped and killed, against the single-sink lake (bench/sink_chaos.py)

@@ -1,6 +1,6 @@
 """What parsing the hourly DAG file costs the DAG processor, beyond `import airflow.sdk`.
 
-    make bench-dag
+    make bench-parse
 
 Each measurement is a fresh interpreter (tests/dags/import_probe.py): it imports
 `airflow.sdk` (which itself loads Cosmos, a registered provider), then times a

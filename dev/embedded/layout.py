@@ -162,6 +162,7 @@ class EmbeddedLayout:
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",  # as the Dockerfile, which says why
             "AIRFLOW_CONN_AWS_LAKE": json.dumps(s3_connection),
             "AIRFLOW_CONN_OLTP_POSTGRES": json.dumps(oltp_connection),
         }

@@ -87,6 +87,21 @@ def local_loader(env: Mapping[str, str] | None = None) -> Loader:
     return loader  # type: ignore[return-value]
 
 
+DbtExecution = Literal["watcher", "local"]
+DBT_EXECUTIONS: tuple[DbtExecution, ...] = ("watcher", "local")
+
+
+def dbt_execution(env: Mapping[str, str] | None = None) -> DbtExecution:
+    """`HRS_DBT_EXECUTION`, validated: how the hourly DAG runs dbt. `watcher` (default): one `dbt build` per
+    task group with dbt's threads, a sensor task per model and per model's tests; `local`: one task per
+    model, each its own `dbt build` (Cosmos's default, kept to compare against: `make bench-dag`)."""
+    execution = _environment(env).get("HRS_DBT_EXECUTION") or "watcher"
+    if execution not in DBT_EXECUTIONS:
+        raise SettingsError(f"HRS_DBT_EXECUTION={execution!r} is not a dbt execution: use 'watcher' (default) "
+                            "or 'local'.")
+    return execution  # type: ignore[return-value]
+
+
 def airbyte_source_executable(env: Mapping[str, str] | None = None) -> Path:
     """The real Airbyte S3 source's entry point (`HRS_AIRBYTE_SOURCE_S3`; `make install` installs it)."""
     return Path(_required(_environment(env), "HRS_AIRBYTE_SOURCE_S3", "the Airbyte S3 source connector"))

@@ -12,7 +12,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from include.contracts.settings import LakeSettings, Loader, Mode, deployment_mode, local_loader
+from include.contracts.settings import (
+    DbtExecution,
+    LakeSettings,
+    Loader,
+    Mode,
+    dbt_execution,
+    deployment_mode,
+    local_loader,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,9 @@ class HourlyConfig:
     """The published Tableau data source refreshed after each published hour (prod, optional)."""
     loader: Loader = "embedded"
     """Local mode: the embedded lake loader or the real Airbyte S3 source connector (HRS_LOADER)."""
+    dbt_execution: DbtExecution = "watcher"
+    """How the dbt task groups run dbt (HRS_DBT_EXECUTION): one threaded build watched per model, or one
+    process per model."""
 
     @property
     def is_local(self) -> bool:
@@ -40,4 +51,5 @@ class HourlyConfig:
             dbt_target=env.get("DBT_TARGET") or mode,
             tableau_datasource=env.get("TABLEAU_DATASOURCE") or None,
             loader=local_loader(env),
+            dbt_execution=dbt_execution(env),
         )

@@ -3,25 +3,41 @@
 - Rendering reads `dbt/target/manifest.json` (`LoadMode.DBT_MANIFEST`), written by
   `dbt parse` (`make manifest` locally, the Dockerfile in the Astro image), so
   parsing a DAG file never runs dbt.
-- One task per dbt node, each a `dbt build` of that node (`TestBehavior.BUILD`):
-  the model, then its tests, before anything downstream starts. A failing test
-  fails its model's task and stops the layers after it.
-- dbt runs in-process (`InvocationMode.DBT_RUNNER`), with the run's interval as
-  the vars `interval_start`/`interval_end` (rendered from the data interval).
+- `watcher` execution (default, `HRS_DBT_EXECUTION`): one `dbt build` of the
+  group's selection (`dbt_producer_watcher`) runs the models with dbt's threads,
+  each model's tests right after it; a sensor task per model and one per model's
+  tests (`TestBehavior.AFTER_EACH`) turn green or red with what dbt reported, so
+  the UI keeps model-level status. The sensors poke and reschedule instead of
+  deferring (`_watch_by_rescheduling` says why). A failing model or test fails
+  its sensor, the models after it are not built (dbt skips them; their sensors
+  fail too), and the run stops before the gate. An Airflow retry of a sensor
+  rebuilds just its model (or re-runs its tests); a retried or cleared build
+  task skips (Cosmos), and then every sensor rebuilds its own node.
+- `local` execution: one task per dbt node, each a `dbt build` of that node
+  (`TestBehavior.BUILD`), kept to compare (`make bench-dag`).
+- dbt runs in-process (`InvocationMode.DBT_RUNNER`), with the run's data interval
+  in the environment (`INTERVAL_ENV`), so dbt's partial parsing survives the hour.
 - dbt logs in with `profiles.yml`'s `local` target (the DuckDB file) locally, and in
   prod with the `snowflake_default` Airflow connection through a Cosmos profile
   mapping (`include.hourly.snowflake_login`), the same login the gate uses.
-- `local` mode puts every dbt task in the one-slot `duckdb_writer` pool: DuckDB
-  allows one writer process. Snowflake needs no such pool. The pool only orders
-  Airflow's own tasks, so each dbt task also takes the warehouse's writer lock
+- `local` mode puts every dbt build (the watcher's build, or each task of `local`
+  execution) in the one-slot `duckdb_writer` pool: DuckDB allows one writer
+  process. Snowflake needs no such pool. The pool only orders Airflow's own
+  tasks, so each dbt task also takes the warehouse's writer lock
   (`include.warehouse`) before dbt opens the file: a loader started by hand waits
   for it, and it waits for the loader, instead of either failing on DuckDB's lock.
   After the task the in-process dbt-duckdb adapter lets go of the file and the
-  lock is released (`release_duckdb`).
+  lock is released (`release_duckdb`); a watcher sensor, which opens the file
+  only to rebuild its model on a retry, releases it however it ends.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk.bases.operator import DEFAULT_POOL_NAME
 from cosmos import (
     DbtTaskGroup,
     ExecutionConfig,
@@ -33,6 +49,7 @@ from cosmos import (
     RenderConfig,
     TestBehavior,
 )
+from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 
 from include.contracts.paths import DBT_MANIFEST, DBT_PROFILES_DIR, DBT_PROJECT_DIR
 from include.hourly.config import HourlyConfig
@@ -45,21 +62,35 @@ TRANSFORM_SELECT = ["path:seeds", "path:models/staging", "path:models/intermedia
 """Before the gate: staging, dimensions, facts and the data-quality checks."""
 SERVE_SELECT = ["path:models/serving"]
 """After the gate publishes: the published hours' partial aggregates and the marts."""
-INTERVAL_VARS = {
-    "interval_start": "{{ data_interval_start | ts }}",
-    "interval_end": "{{ data_interval_end | ts }}",
+INTERVAL_ENV = {
+    "HRS_INTERVAL_START": "{{ data_interval_start | ts }}",
+    "HRS_INTERVAL_END": "{{ data_interval_end | ts }}",
 }
+"""The run's data interval, for dbt's `interval_hour_strings` macro. In the environment, not dbt vars: a changed
+var makes dbt re-parse the whole project on every run; a changed environment variable, the four models that
+read it (`dbt/macros/run_interval.sql`)."""
+
+
+SENSOR_POKE_SECONDS = 5
+"""How often a watcher sensor looks for its node's result while the build runs."""
+SENSOR_TIMEOUT = timedelta(minutes=40)
+"""A sensor gives up (and fails) if the build has not reported its node by then: the tasks' execution timeout."""
 
 
 class ManifestMissing(FileNotFoundError):
     """The DAG cannot be rendered because `dbt parse` has not written the manifest."""
 
 
-def hold_duckdb(context: object = None) -> None:
-    """Before an in-process dbt run: queue for the warehouse's writer lock, as every DuckDB writer does."""
+def hold_duckdb(context: Mapping[str, Any] | None = None) -> None:
+    """Before an in-process dbt run: queue for the warehouse's writer lock, as every DuckDB writer does.
+
+    A watcher sensor runs dbt only on a retry (to rebuild its model); on its first try it only reads what the
+    build reported, and must not queue behind the build that holds the lock."""
     from include.contracts.settings import WarehouseSettings
     from include.warehouse import hold_writer_lock
 
+    if context and hasattr(context.get("task"), "producer_task_id") and context["ti"].try_number <= 1:
+        return
     hold_writer_lock(WarehouseSettings.from_env().warehouse_path)
 
 
@@ -74,6 +105,14 @@ def release_duckdb(project_dir: str, **_: object) -> None:
         DuckDBConnectionManager.close_all_connections()
     finally:
         release_writer_lock()
+
+
+def release_duckdb_lock(*_: object, **__: object) -> None:
+    """Give the writer lock back after a task, however it ended. A dbt run has released it already
+    (`release_duckdb`); a watcher sensor that only read its node's result has not."""
+    from include.warehouse import release_writer_lock
+
+    release_writer_lock()
 
 
 def profile_config(config: HourlyConfig) -> ProfileConfig:
@@ -91,25 +130,64 @@ def dbt_task_group(group_id: str, select: list[str], tooltip: str, config: Hourl
             f"{DBT_MANIFEST} does not exist: run `make manifest` (dbt parse) so the DAG can render its "
             "dbt task groups; the Astro image does this at build time."
         )
-    operator_args: dict[str, object] = {"vars": INTERVAL_VARS, "emit_datasets": False}
+    watcher = config.dbt_execution == "watcher"
+    operator_args: dict[str, object] = {"env": INTERVAL_ENV, "emit_datasets": False}
     if config.is_local:
-        operator_args |= {"pool": DUCKDB_WRITER_POOL, "pre_execute": hold_duckdb, "callback": release_duckdb}
+        operator_args |= {"pool": DUCKDB_WRITER_POOL, "pre_execute": hold_duckdb, "callback": release_duckdb,
+                          "post_execute": release_duckdb_lock}
     project_config = ProjectConfig(
         dbt_project_path=DBT_PROJECT_DIR, manifest_path=DBT_MANIFEST, install_dbt_deps=False,
     )
     # Read the local manifest as a plain file: Cosmos wraps it in an ObjectStoragePath, whose first
     # use loads every provider's plugins (0.45 s of each DAG parse here).
     project_config.manifest_path = DBT_MANIFEST
-    return DbtTaskGroup(
+    group = DbtTaskGroup(
         group_id=group_id,
         tooltip=tooltip,
         project_config=project_config,
         profile_config=profile_config(config),
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER,
+            execution_mode=ExecutionMode.WATCHER if watcher else ExecutionMode.LOCAL,
+            invocation_mode=InvocationMode.DBT_RUNNER,
         ),
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST, select=select, test_behavior=TestBehavior.BUILD,
+            load_method=LoadMode.DBT_MANIFEST, select=select,
+            test_behavior=TestBehavior.AFTER_EACH if watcher else TestBehavior.BUILD,
         ),
         operator_args=operator_args,
     )
+    if watcher:
+        _watch_by_rescheduling(group, local=config.is_local)
+    return group
+
+
+def _watch_by_rescheduling(group: DbtTaskGroup, local: bool) -> None:
+    """Make the group's sensors poke and give their slot back (`reschedule`) instead of deferring.
+
+    A deferred sensor waits in the triggerer; `dag.test()` (`make demo`, the tests) runs a deferred task's
+    trigger inline and one task at a time, in an unspecified order, so a sensor that starts before the build
+    would wait for a build that cannot start. A rescheduled one comes back after SENSOR_POKE_SECONDS, with
+    the build run in between. On the scheduler it is a short task every few seconds while the build runs;
+    the sensors after the first ones start when those succeed, by then the build has reported them.
+    Skips and upstream failures reach the sensors as Cosmos wires them (a held hour skips `serve` whole).
+    """
+    producer = group.children[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
+    for task in group.iter_tasks():
+        if task is producer or not hasattr(task, "producer_task_id"):
+            continue
+        task.deferrable = False
+        task.mode = "reschedule"
+        task.poke_interval = SENSOR_POKE_SECONDS
+        task.timeout = SENSOR_TIMEOUT.total_seconds()
+        if local:
+            # Out of the one-slot pool: a sensor only reads the build's results, except on a retry, when it
+            # rebuilds its model under the writer lock (`hold_duckdb`), released however the task ends.
+            task.pool = DEFAULT_POOL_NAME
+            task.on_failure_callback = [*_callbacks(task.on_failure_callback), release_duckdb_lock]
+            task.on_retry_callback = [*_callbacks(task.on_retry_callback), release_duckdb_lock]
+
+
+def _callbacks(callbacks: object) -> list:
+    if callbacks is None:
+        return []
+    return list(callbacks) if isinstance(callbacks, list | tuple) else [callbacks]

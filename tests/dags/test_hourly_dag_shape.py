@@ -34,6 +34,19 @@ def _reachable(tasks: dict[str, dict], start: str) -> set[str]:
     return seen
 
 
+PRODUCER = "dbt_producer_watcher"
+PARTIALS = PUBLISHED_HOUR_AGGREGATES.split(".")[1]
+
+
+def _node(task_id: str) -> str | None:
+    """The dbt node a watcher sensor task reports (`transform.stg_users.run`, `serve.x_run`), else None."""
+    name = task_id.split(".", 1)[1]
+    for suffix in (".run", ".seed", "_run"):
+        if name.endswith(suffix):
+            return name.removesuffix(suffix)
+    return None
+
+
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict[str, dict]]:
     return _dag(tmp_path_factory.mktemp("local"), **LOCAL_ENV)
@@ -51,36 +64,64 @@ def test_the_steps_run_in_pipeline_order(local: tuple[dict, dict[str, dict]]) ->
     assert tasks["gate"]["downstream"] == ["hold", "publish"]
     assert _reachable(tasks, "hold") == set()
     assert _reachable(tasks, "publish") == serve | {"refresh_serving"}
-    # the published hours' partial aggregates first, then the marts that roll them up, then the refresh
-    partials = f"serve.{PUBLISHED_HOUR_AGGREGATES.split('.')[1]}_model_build"
-    described = partials.replace("_model_build", "_described_model_build")
-    assert _reachable(tasks, partials) == (serve - {partials}) | {"refresh_serving"}
-    assert tasks[partials]["downstream"] == [described]
-    assert all(tasks[task]["downstream"] == ["refresh_serving"] for task in serve - {partials, described})
+    # the published hours' partial aggregates first (and their tests), then the marts that roll them up
+    partials = f"serve.{PARTIALS}.run"
+    assert tasks[partials]["downstream"] == [f"serve.{PARTIALS}.test"]
+    marts = {task for task in serve if _node(task) in {mart.name for mart in SERVING_MARTS}}
+    assert len(marts) == len(SERVING_MARTS) and marts <= _reachable(tasks, partials)
+    assert all(tasks[task]["downstream"] == ["refresh_serving"] for task in serve if task.endswith(".test")
+               and task != f"serve.{PARTIALS}.test")
+
+
+def test_the_watcher_sensors_poke_and_reschedule_beside_the_build(local: tuple[dict, dict[str, dict]]) -> None:
+    # One `dbt build` per group; its sensors start with it, as Cosmos wires a task group (so a held hour skips
+    # `serve` whole and a failed load fails `transform` upstream), and they reschedule between pokes instead of
+    # deferring, which `dag.test()` (one task at a time, a deferred trigger run inline) could not finish.
+    _, tasks = local
+    for group, upstream in (("transform", "load.load_oltp_cdc"), ("serve", "publish")):
+        assert tasks[f"{group}.{PRODUCER}"]["operator"] == "DbtProducerWatcherOperator"
+        sensors = {task for task, spec in tasks.items() if task.startswith(f"{group}.")
+                   and spec["operator"].endswith(("WatcherOperator", "WatcherSensor")) and PRODUCER not in task}
+        assert sensors and {tasks[task]["mode"] for task in sensors} == {"reschedule"}
+        assert {tasks[task]["trigger_rule"] for task in sensors} == {"all_success"}
+        assert sensors <= _reachable(tasks, upstream)
 
 
 def test_every_dbt_model_has_its_task_and_the_marts_their_assets(local: tuple[dict, dict[str, dict]]) -> None:
     _, tasks = local
-    rendered = sorted(task.split(".", 1)[1].removesuffix("_model_build")
-                      for task in tasks if task.endswith("_model_build"))
+    rendered = sorted(_node(task) for task, spec in tasks.items()
+                      if spec["operator"] == "DbtRunWatcherOperator" and _node(task))
     assert rendered == DBT_MODELS
-    assert sorted(t.split(".", 1)[1].removesuffix("_model_build") for t in tasks if t.startswith("serve.")) == \
-        sorted([mart.name for mart in SERVING_MARTS] + [PUBLISHED_HOUR_AGGREGATES.split(".")[1],
-                                                         PUBLISHED_HOUR_AGGREGATES.split(".")[1] + "_described"])
+    # a model's tests are their own task, right after it
+    assert tasks["transform.fct_heart_rates.run"]["downstream"] == ["transform.fct_heart_rates.test"]
+    assert sorted(_node(t) for t in tasks if t.startswith("serve.") and _node(t)) == \
+        sorted([mart.name for mart in SERVING_MARTS] + [PARTIALS, PARTIALS + "_described"])
     assert tasks["refresh_serving"]["outlets"] == sorted(mart.asset_uri for mart in SERVING_MARTS)
 
 
 def test_local_writers_share_the_one_duckdb_slot_and_every_task_pages(local: tuple[dict, dict[str, dict]]) -> None:
     _, tasks = local
-    writers = [task for task in tasks if task.startswith(("load.", "transform.", "serve."))] + ["publish", "hold"]
+    writers = [task for task in tasks if task.startswith("load.")] + [
+        f"transform.{PRODUCER}", f"serve.{PRODUCER}", "publish", "hold"]
     assert {tasks[task]["pool"] for task in writers} == {"duckdb_writer"}
-    # dbt opens the DuckDB file itself: each dbt task queues for the warehouse's writer lock first.
-    assert {tasks[task]["pre_execute"] for task in tasks if task.startswith(("transform.", "serve."))} == {
-        "hold_duckdb"}
+    # dbt opens the DuckDB file itself: each dbt task queues for the warehouse's writer lock first. The sensors
+    # only take it to rebuild their model on a retry, so they stay out of the one-slot pool.
+    dbt_tasks = [task for task in tasks if tasks[task]["operator"].startswith("Dbt")]
+    assert {tasks[task]["pre_execute"] for task in dbt_tasks} == {"hold_duckdb"}
+    assert {tasks[task]["pool"] for task in dbt_tasks if PRODUCER not in task} == {"default_pool"}
     assert all(task["on_failure_callback"] for task in tasks.values())
     # A failed try warns on-call at once; the retries come at a fixed 2 minutes, however often an hour is re-run.
     assert all(task["on_retry_callback"] for task in tasks.values())
     assert {(task["retry_delay"], task["retry_exponential_backoff"]) for task in tasks.values()} == {(120.0, 0)}
+
+
+def test_local_execution_is_one_build_task_per_model_in_the_writer_slot(tmp_path: Path) -> None:
+    _, tasks = _dag(tmp_path, **LOCAL_ENV, HRS_DBT_EXECUTION="local")
+    rendered = sorted(task.split(".", 1)[1].removesuffix("_model_build")
+                      for task in tasks if task.endswith("_model_build"))
+    assert rendered == DBT_MODELS
+    assert {task for task in tasks if task.startswith("transform.")} <= _reachable(tasks, "load.load_oltp_cdc")
+    assert {tasks[task]["pool"] for task in tasks if task.startswith(("transform.", "serve."))} == {"duckdb_writer"}
 
 
 def test_prod_loads_through_airbyte_and_refreshes_tableau(tmp_path: Path) -> None:

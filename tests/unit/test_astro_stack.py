@@ -3,9 +3,12 @@ the code: no Docker engine runs here, so what can be checked without one is chec
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
+from dev.embedded.layout import EmbeddedLayout
 from include.contracts.paths import PROJECT_ROOT
 from include.contracts.settings import (
     LOCAL_LAKE_BUCKET,
@@ -54,3 +57,12 @@ def test_airflow_settings_define_the_pool_and_the_lake_connection_of_the_stack()
     minio = SERVICES["minio"]["environment"]
     assert (lake["conn_login"], lake["conn_password"]) == (minio["MINIO_ROOT_USER"], minio["MINIO_ROOT_PASSWORD"])
     assert lake["conn_extra"]["endpoint_url"] == SERVICES["scheduler"]["environment"]["AWS_ENDPOINT_URL"]
+
+
+def test_the_laptop_runs_cosmos_with_the_settings_of_the_image() -> None:
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    image = dict(re.findall(r"(AIRFLOW__COSMOS__\w+)=(\w+)", dockerfile))
+    laptop = {name: value for name, value in EmbeddedLayout.from_env({}).environment().items()
+              if name.startswith("AIRFLOW__COSMOS__")}
+    assert "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY" in image
+    assert {name: value.lower() for name, value in laptop.items()} == image
