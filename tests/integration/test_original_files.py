@@ -71,14 +71,18 @@ def test_original_csv_files_feed_the_pipeline_without_orphans(empty_oltp: str, t
     slot = f"slot_{name.replace('-', '_')}"
     with psycopg.connect(empty_oltp, autocommit=True) as conn:
         conn.execute("select pg_create_logical_replication_slot(%s, 'pgoutput')", (slot,))
+    # Every user lives in Tokyo: an evening hour there (09:00 UTC, 18:00 local), not one that depends on when
+    # the suite runs (at 15:00 UTC it is past midnight in Tokyo, and 8 users may not exercise at all).
     hour = datetime.now(tz=UTC).replace(minute=0, second=0, microsecond=0) - 3 * HOUR
+    while hour.hour != 9:
+        hour -= HOUR
     produced = stream.cli("produce", "--hours", "1", "--end", (hour + HOUR).isoformat(), "--seed", "5",
                           "--sessions-per-user-hour", "2", OLTP_DSN=empty_oltp)
     assert produced.returncode == 0, produced.stderr
     sunk = stream.cli("sink", "--group", stream.group, "--until-idle", "2")
     assert sunk.returncode == 0, sunk.stderr
 
-    monkeypatch.setenv(FRESHNESS_LIMIT_VARIABLE, str(60 * 24))
+    monkeypatch.setenv(FRESHNESS_LIMIT_VARIABLE, str(60 * 48))
     warehouse = Warehouse(tmp_path / "warehouse.duckdb", name, name, empty_oltp, slot,
                           activity_ids=list(ACTIVITIES), user_ids=user_ids)
     warehouse.load_cdc()
