@@ -34,7 +34,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from airflow.sdk.bases.operator import DEFAULT_POOL_NAME
@@ -54,6 +53,7 @@ from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 from include.contracts.paths import DBT_MANIFEST, DBT_PROFILES_DIR, DBT_PROJECT_DIR
 from include.hourly.config import HourlyConfig
 from include.hourly.load_tasks import DUCKDB_WRITER_POOL
+from include.hourly.run_policy import TASK_TIMEOUT
 from include.hourly.snowflake_login import dbt_profile_mapping
 
 DBT_PROFILE = "heart_rate"
@@ -73,8 +73,6 @@ read it (`dbt/macros/run_interval.sql`)."""
 
 SENSOR_POKE_SECONDS = 5
 """How often a watcher sensor looks for its node's result while the build runs."""
-SENSOR_TIMEOUT = timedelta(minutes=40)
-"""A sensor gives up (and fails) if the build has not reported its node by then: the tasks' execution timeout."""
 
 
 class ManifestMissing(FileNotFoundError):
@@ -178,7 +176,7 @@ def _watch_by_rescheduling(group: DbtTaskGroup, local: bool) -> None:
         task.deferrable = False
         task.mode = "reschedule"
         task.poke_interval = SENSOR_POKE_SECONDS
-        task.timeout = SENSOR_TIMEOUT.total_seconds()
+        task.timeout = TASK_TIMEOUT.total_seconds()
         if local:
             # Out of the one-slot pool: a sensor only reads the build's results, except on a retry, when it
             # rebuilds its model under the writer lock (`hold_duckdb`), released however the task ends.

@@ -31,12 +31,15 @@ RETRY_DELAY = timedelta(minutes=2)
 DEADLINE_AFTER_QUEUED = timedelta(minutes=45)
 TAGS = ["wearables", "hourly", "dbt", "data-quality"]
 
+TASK_TIMEOUT = timedelta(minutes=40)
+"""The longest any one task may run (and how long a dbt sensor waits for the build to report its node)."""
+
 DEFAULT_ARGS = {
     "owner": OWNER,
     "retries": 2,
     "retry_delay": RETRY_DELAY,
     "retry_exponential_backoff": 0,
-    "execution_timeout": timedelta(minutes=40),
+    "execution_timeout": TASK_TIMEOUT,
     "on_failure_callback": [OnCallNotifier()],
     "on_retry_callback": [OnCallNotifier(severity="warning")],
 }
