@@ -149,7 +149,7 @@ def cmd_sink(args: argparse.Namespace) -> int:
     from confluent_kafka import Consumer, TopicPartition
 
     from producer.heart_rate_producer import check_reachable
-    from producer.s3_sink import LakeWriter, SinkRefused, is_replay_of, run
+    from producer.s3_sink import LakeWriter, run, write_once
 
     kafka, lake = KafkaSettings.from_env(), LakeSettings.from_env()
     check_reachable(kafka.client_config())
@@ -166,22 +166,7 @@ def cmd_sink(args: argparse.Namespace) -> int:
     consumer = Consumer({**kafka.consumer_config(args.group), "enable.partition.eof": True})
     topic = kafka.topic
 
-    def put_object(key: str, body: bytes) -> None:
-        """Write once: a key that exists is only rewritten by a replay of the same records, never other data."""
-        try:
-            s3.put_object(Bucket=lake.bucket, Key=key, Body=body, ContentType="application/json", IfNoneMatch="*")
-            return
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
-                raise
-        existing = s3.get_object(Bucket=lake.bucket, Key=key)["Body"].read()
-        if existing == body:
-            return
-        if not is_replay_of(existing, body, key):
-            raise SinkRefused(f"s3://{lake.bucket}/{key} exists with other content ({len(existing)} bytes, not a "
-                              f"replay of these {len(body)} bytes): refusing to overwrite the lake. Another writer, "
-                              "or a broker whose offsets restarted, uses these names; see docs/operations.md.")
-        s3.put_object(Bucket=lake.bucket, Key=key, Body=body, ContentType="application/json")
+    put_object = write_once(s3, lake.bucket)
 
     def commit(partition: int, next_offset: int) -> None:
         consumer.commit(offsets=[TopicPartition(topic, partition, next_offset)], asynchronous=False)

@@ -31,9 +31,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from itertools import groupby
+from operator import methodcaller
+from typing import TYPE_CHECKING, Any
 
-from include.contracts.heart_rate_event import EventError, typed_lines_timestamps, validated_timestamp
+from include.contracts.heart_rate_event import EventError, valid_lines_timestamps, validated_timestamp
 from include.contracts.lake_layout import (
     MANIFESTS_PREFIX,
     TOPICS_PREFIX,
@@ -45,13 +47,15 @@ from include.contracts.lake_layout import (
 )
 
 if TYPE_CHECKING:
-    from confluent_kafka import Consumer
+    from confluent_kafka import Consumer, Message
 
 DEFAULT_FLUSH_SIZE = 10_000
 DEFAULT_MAX_BUFFER_SECONDS = 30.0
 BATCH_SIZE = 2_000
 
 PutObject = Callable[[str, bytes], None]
+# A Kafka message's accessors, called from C over a whole batch (map, groupby): no Python frame per message.
+_VALUE, _PARTITION, _ERROR = methodcaller("value"), methodcaller("partition"), methodcaller("error")
 
 
 class LakeUnavailable(RuntimeError):
@@ -78,6 +82,30 @@ def is_replay_of(existing: bytes, new: bytes, key: str) -> bool:
         return (old["object_key"], old["first_offset"]) == (fresh["object_key"], fresh["first_offset"]) \
             and fresh["last_offset"] >= old["last_offset"]
     return key.startswith(TOPICS_PREFIX + "/") and new.startswith(existing) and existing.endswith(b"\n")
+
+
+def write_once(s3: Any, bucket: str) -> PutObject:
+    """The sink's S3 writes: a key that exists is only rewritten by a replay of the same records, never with
+    other data (`SinkRefused` then)."""
+    from botocore.exceptions import ClientError
+
+    def put_object(key: str, body: bytes) -> None:
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", IfNoneMatch="*")
+            return
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
+                raise
+        existing = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        if existing == body:
+            return
+        if not is_replay_of(existing, body, key):
+            raise SinkRefused(f"s3://{bucket}/{key} exists with other content ({len(existing)} bytes, not a "
+                              f"replay of these {len(body)} bytes): refusing to overwrite the lake. Another writer, "
+                              "or a broker whose offsets restarted, uses these names; see docs/operations.md.")
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+
+    return put_object
 
 
 @dataclass
@@ -108,42 +136,68 @@ def _line(value: bytes) -> bytes:
     return value
 
 
-class BackgroundUploads:
-    """Writes objects on one worker thread, in submission order, while the sink keeps consuming.
+def _kafka_timestamp_ms(message: Message) -> int | None:
+    from confluent_kafka import TIMESTAMP_NOT_AVAILABLE
 
-    Offsets are handed back only once their object is written; the sink commits
-    them from its own thread (`completed`). At most `depth` objects wait, which
+    kind, timestamp_ms = message.timestamp()
+    return timestamp_ms if kind != TIMESTAMP_NOT_AVAILABLE else None
+
+
+Writes = list[tuple[str, bytes]]
+
+
+class BackgroundUploads:
+    """Writes objects on `workers` threads while the sink keeps consuming.
+
+    A flush is one unit (its object, then its manifest, on one thread); units run
+    side by side (S3 latency overlaps), but offsets are handed back only for the
+    longest run of units that are all written, in submission order: nothing is
+    committed past a write that has not finished or that failed. The sink commits
+    them from its own thread (`completed`). At most `depth` units wait, which
     bounds memory and pushes back on the consumer when S3 is slow.
     """
 
-    def __init__(self, put_object: PutObject, depth: int = 4) -> None:
+    def __init__(self, put_object: PutObject, workers: int = 2, depth: int = 4) -> None:
         self._put = put_object
-        self._pending: queue.Queue[tuple[str, bytes, tuple[int, int] | None] | None] = queue.Queue(depth)
+        self._pending: queue.Queue[tuple[int, Writes, tuple[int, int] | None] | None] = queue.Queue(depth)
+        self._lock = threading.Lock()
+        self._submitted = 0
+        self._released = 0
+        self._finished: dict[int, tuple[int, int] | None] = {}
         self._done: deque[tuple[int, int]] = deque()
         self._error: BaseException | None = None
-        self._worker = threading.Thread(target=self._run, name="lake-uploads", daemon=True)
-        self._worker.start()
+        self._workers = [threading.Thread(target=self._run, name=f"lake-uploads-{n}", daemon=True)
+                         for n in range(workers)]
+        for worker in self._workers:
+            worker.start()
 
     def _run(self) -> None:
         while (item := self._pending.get()) is not None:
-            key, body, commit = item
+            sequence, writes, commit = item
             try:
                 if self._error is None:
-                    self._put(key, body)
-                    if commit is not None:
-                        self._done.append(commit)
+                    for key, body in writes:
+                        self._put(key, body)
+                    with self._lock:
+                        self._finished[sequence] = commit
+                        while self._released in self._finished:
+                            if (ready := self._finished.pop(self._released)) is not None:
+                                self._done.append(ready)
+                            self._released += 1
             except BaseException as error:  # noqa: BLE001 - handed to the sink's thread
                 self._error = error
             finally:
                 self._pending.task_done()
         self._pending.task_done()
 
-    def submit(self, key: str, body: bytes, commit: tuple[int, int] | None) -> None:
+    def submit(self, writes: Writes, commit: tuple[int, int] | None) -> None:
+        """Queue one unit (called from the sink's thread only: it numbers them)."""
         self._raise_failure()
-        self._pending.put((key, body, commit))
+        self._pending.put((self._submitted, writes, commit))
+        self._submitted += 1
 
     def completed(self) -> list[tuple[int, int]]:
-        """(partition, next offset) of every object written since the last call, in order."""
+        """(partition, next offset) of every unit released since the last call, in submission order."""
         self._raise_failure()
         done = []
         while self._done:
@@ -155,8 +209,10 @@ class BackgroundUploads:
         self._raise_failure()
 
     def close(self) -> None:
-        self._pending.put(None)
-        self._worker.join(30)
+        for _ in self._workers:
+            self._pending.put(None)
+        for worker in self._workers:
+            worker.join(30)
 
     def _raise_failure(self) -> None:
         if isinstance(self._error, SinkRefused):
@@ -168,7 +224,7 @@ class BackgroundUploads:
 class LakeWriter:
     """The sink's logic without Kafka: feed it messages, it writes objects and says what to commit.
 
-    With `background=True` objects are written by a `BackgroundUploads` worker
+    With `background=True` objects are written by `BackgroundUploads` workers
     and `commit` is called (from the caller's thread) by `commit_completed()`;
     otherwise each object is written and committed before `add` returns.
     """
@@ -219,32 +275,51 @@ class LakeWriter:
         """Add one partition's messages from a consume batch, in offset order.
 
         The same result as `add` one by one, faster: when every message is a valid
-        event in the typed form, one regex pass finds all event times and runs of
-        one hour are appended as slices.
+        event in the typed form (decoded and checked in C), runs of one hour are
+        appended as slices.
         """
-        stamps = typed_lines_timestamps(values) if None not in values else None
+        stamps = valid_lines_timestamps(values) if None not in values else None
         if stamps is None:
             for index, (offset, value, key) in enumerate(zip(offsets, values, keys, strict=True)):
                 self.add(partition, offset, value, key, timestamps_ms[index] if timestamps_ms else None)
             return
+        self._append_valid(partition, offsets.__getitem__, values, stamps)
+
+    def add_messages(self, partition: int, messages: list[Message]) -> None:
+        """`add_batch` for one partition's Kafka messages, reading only what it needs of each: the value, and
+        offsets at object boundaries (keys and Kafka timestamps only for the batch that holds a dead letter)."""
+        values = list(map(_VALUE, messages))
+        stamps = valid_lines_timestamps(values) if None not in values else None
+        if stamps is None:
+            self.add_batch(partition, [m.offset() for m in messages], values, [m.key() for m in messages],
+                           [_kafka_timestamp_ms(m) for m in messages])
+            return
+        self._append_valid(partition, lambda index: messages[index].offset(), values, stamps)
+
+    def _append_valid(self, partition: int, offset_at: Callable[[int], int], values: list[bytes | None],
+                      stamps: list[int]) -> None:
+        """Buffer a run of valid events (`offset_at(i)` is the offset of `values[i]`), cutting objects at
+        event-hour changes and at `flush_size`."""
         buffer = self.buffers.get(partition)
         if buffer is None:
             buffer = self.buffers[partition] = PartitionBuffer(partition)
         buffer.caught_up = False
-        hours = [stamp // 3600 for stamp in stamps]
+        # Mostly a batch holds one event hour: then no per-event scan for where the hour changes.
+        hours = None if min(stamps) // 3600 == max(stamps) // 3600 else [stamp // 3600 for stamp in stamps]
         i, n = 0, len(values)
         while i < n:
-            if buffer.lines and hours[i] != buffer.hour:
+            if buffer.lines and (hours[i] if hours else stamps[i] // 3600) != buffer.hour:
                 self.flush(buffer)
             if not buffer.lines:
-                buffer.start_offset, buffer.timestamp, buffer.hour = offsets[i], stamps[i], hours[i]
+                buffer.start_offset, buffer.timestamp, buffer.hour = offset_at(i), stamps[i], stamps[i] // 3600
                 buffer.opened_at = self.clock()
-            hour, j = buffer.hour, i
-            limit = min(n, i + self.flush_size - len(buffer.lines))
-            while j < limit and hours[j] == hour:
-                j += 1
+            limit = j = min(n, i + self.flush_size - len(buffer.lines))
+            if hours:
+                j = i
+                while j < limit and hours[j] == buffer.hour:
+                    j += 1
             buffer.lines.extend(values[i:j])
-            buffer.last_offset = offsets[j - 1]
+            buffer.last_offset = offset_at(j - 1)
             if len(buffer.lines) >= self.flush_size:
                 self.flush(buffer)
             i = j
@@ -277,11 +352,13 @@ class LakeWriter:
         if self.uploads is not None:
             self.uploads.close()
 
-    def _write(self, key: str, body: bytes, commit: tuple[int, int] | None) -> None:
+    def _write(self, writes: Writes, commit: tuple[int, int] | None) -> None:
+        """Write these objects in order, then commit (at once, or once released by the background uploads)."""
         if self.uploads is not None:
-            self.uploads.submit(key, body, commit)
+            self.uploads.submit(writes, commit)
             return
-        self.put_object(key, body)
+        for key, body in writes:
+            self.put_object(key, body)
         if commit is not None:
             self.commit(*commit)
 
@@ -289,9 +366,8 @@ class LakeWriter:
         """Write the buffer as one object, then its manifest, then (once both are written) commit past it."""
         body = b"\n".join(buffer.lines) + b"\n"
         key = object_key(self.topic, buffer.partition, buffer.start_offset, buffer.timestamp)
-        self._write(key, body, None)
         manifest = manifest_document(key, len(buffer.lines), buffer.partition, buffer.start_offset, buffer.last_offset)
-        self._write(manifest_key(key), manifest, (buffer.partition, buffer.last_offset + 1))
+        self._write([(key, body), (manifest_key(key), manifest)], (buffer.partition, buffer.last_offset + 1))
         self.stats.objects += 1
         self.stats.records += len(buffer.lines)
         self.stats.bytes += len(body)
@@ -307,7 +383,7 @@ class LakeWriter:
     def _dead_letter(self, partition: int, offset: int, key: bytes | None, value: bytes | None,
                      timestamp_ms: int | None, error: str) -> None:
         document = dead_letter_document(self.topic, partition, offset, timestamp_ms, key, value, error)
-        self._write(dead_letter_key(self.topic, partition, offset, timestamp_ms), document, None)
+        self._write([(dead_letter_key(self.topic, partition, offset, timestamp_ms), document)], None)
         self.stats.dead_letters += 1
 
 
@@ -343,7 +419,7 @@ def run(consumer: Consumer, writer: LakeWriter, stop: threading.Event,
     Several sinks may share a consumer group: a revoked partition's unwritten buffer is dropped (its new owner
     re-reads it from the last commit and cuts the same objects), and idleness only counts while this sink owns
     partitions and has reached the end of each since it got them."""
-    from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, KafkaError
+    from confluent_kafka import KafkaError
 
     ownership = Ownership()
     started = time.monotonic()
@@ -367,43 +443,46 @@ def run(consumer: Consumer, writer: LakeWriter, stop: threading.Event,
             ownership.at_end.discard(p.partition)
             ownership.resume_at.pop(p.partition, None)
 
+    def take(partition: int, messages: list[Message]) -> None:
+        """One partition's run of data messages, in offset order."""
+        ownership.at_end.discard(partition)
+        if (committed := ownership.resume_at.pop(partition, None)) is not None \
+                and (first := messages[0].offset()) < committed:
+            raise SinkRefused(went_backwards(writer.topic, partition, committed, first))
+        writer.add_messages(partition, messages)
+
     consumer.subscribe([writer.topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
     last_progress = started
     warned_unassigned = False
     try:
         while not stop.is_set():
             got_data = False
-            # Group the batch by partition (offset order is kept within each), then add each run at once.
-            runs: dict[int, tuple[list[int], list[bytes | None], list[bytes | None], list[int | None]]] = {}
-            for message in consumer.consume(num_messages=BATCH_SIZE, timeout=0.5):
-                error = message.error()
-                if error is None:
-                    run_ = runs.get(partition := message.partition())
-                    if run_ is None:
-                        run_ = runs[partition] = ([], [], [], [])
-                    run_[0].append(message.offset())
-                    run_[1].append(message.value())
-                    run_[2].append(message.key())
-                    kind, timestamp_ms = message.timestamp()
-                    run_[3].append(timestamp_ms if kind != TIMESTAMP_NOT_AVAILABLE else None)
-                    ownership.at_end.discard(partition)
-                    if (committed := ownership.resume_at.pop(partition, None)) is not None \
-                            and message.offset() < committed:
-                        raise SinkRefused(went_backwards(writer.topic, partition, committed, message.offset()))
-                elif error.code() == KafkaError._PARTITION_EOF:
-                    if (partition := message.partition()) in runs:
-                        writer.add_batch(partition, *runs.pop(partition))
-                        got_data = True
-                    writer.reached_end(partition)
-                    ownership.at_end.add(partition)
-                elif error.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
-                    raise SinkRefused(f"the topic {writer.topic} does not exist on the broker ({error.str()}): "
-                                      "create it (or check HRS_TOPIC); nothing was written for it")
-                else:
-                    raise RuntimeError(f"Kafka consumer error: {error}")
-            for partition, run_ in runs.items():
-                writer.add_batch(partition, *run_)
-                got_data = True
+            # The batch in runs of one partition (offset order is kept within each), each added at once; only a
+            # run that holds an error (end of partition, mostly) is looked at message by message.
+            for partition, group in groupby(consumer.consume(num_messages=BATCH_SIZE, timeout=0.5), _PARTITION):
+                messages = list(group)
+                if not any(map(_ERROR, messages)):
+                    take(partition, messages)
+                    got_data = True
+                    continue
+                data: list[Message] = []
+                for message in messages:
+                    if (error := message.error()) is None:
+                        data.append(message)
+                    elif error.code() == KafkaError._PARTITION_EOF:
+                        if data:
+                            take(partition, data)
+                            got_data, data = True, []
+                        writer.reached_end(partition)
+                        ownership.at_end.add(partition)
+                    elif error.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
+                        raise SinkRefused(f"the topic {writer.topic} does not exist on the broker ({error.str()}): "
+                                          "create it (or check HRS_TOPIC); nothing was written for it")
+                    else:
+                        raise RuntimeError(f"Kafka consumer error: {error}")
+                if data:
+                    take(partition, data)
+                    got_data = True
             writer.commit_completed()
             now = time.monotonic()
             if got_data:

@@ -13,8 +13,11 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
 
 SCHEMA_PATH = Path(__file__).with_name("heart_rate_event.schema.json")
 
@@ -133,7 +136,6 @@ _TYPED_PATTERN = (
     + _NUMBER + rb'),"longitude":(' + _NUMBER + rb")\}\})\}"
 )
 _TYPED_LINE = re.compile(_TYPED_PATTERN)
-_TYPED_LINES = re.compile(rb"^" + _TYPED_PATTERN + rb"$", re.MULTILINE)
 _TYPED_FIELDS = ("user_id", "heart_rate", "timestamp", "activity_id", "latitude", "longitude")
 _TYPED_GROUPS = (2, 3, 4, 6, 7, 8)
 
@@ -155,46 +157,57 @@ def typed_error(match: re.Match[bytes]) -> str | None:
     return None
 
 
-def _in_range(groups: tuple[bytes, ...], ranges: dict[str, tuple[float, float]]) -> bool:
-    for name, group in zip(_TYPED_FIELDS, _TYPED_GROUPS, strict=True):
-        low, high = ranges[name]
-        if not low <= float(groups[group - 1]) <= high:
-            return False
-    return True
+_TIMESTAMP = attrgetter("timestamp")
 
 
-def typed_lines_timestamps(values: list[bytes]) -> list[int] | None:
-    """Event times of a batch of messages if every one is a valid event in the exact `encode` form, else None.
+@cache
+def _event_decoder() -> msgspec.json.Decoder:
+    """A msgspec decoder for valid events in the typed form, its ranges taken from the JSON Schema
+    (~1 us an event, in C; the regex and range checks in Python it replaced took ~5 us).
 
-    One regex pass over the joined batch, then the contract's ranges: the sink's
-    fast path when it keeps up with a busy topic. Any message that is not typed or
-    not valid sends the caller to the one-by-one path, which dead-letters it.
-    """
-    joined = b"\n".join(values)
-    if joined.count(b"\n") != len(values) - 1:
-        return None  # some message spans lines: not the typed form
-    matches = _TYPED_LINES.findall(joined)
-    if len(matches) != len(values):
-        return None
+    Everything it accepts, `parse` accepts with the same values: it only narrows (JSON numbers of the right
+    kind, no numeric strings; a duplicate key is checked at each occurrence); what it refuses goes the slow
+    way, which says what is wrong."""
     ranges = limits()
-    if not all(_in_range(groups, ranges) for groups in matches):
-        return None
-    return [int(groups[3]) for groups in matches]
+
+    def bounded(kind: type, name: str) -> Any:
+        low, high = ranges[name]
+        return Annotated[kind, msgspec.Meta(ge=kind(low), le=kind(high))]
+
+    location = msgspec.defstruct("Location", [("latitude", bounded(float, "latitude")),
+                                              ("longitude", bounded(float, "longitude"))], gc=False)
+    meta = msgspec.defstruct("Meta", [("activity_id", bounded(int, "activity_id")), ("location", location)],
+                             gc=False)
+    event = msgspec.defstruct("Event", [
+        ("user_id", bounded(int, "user_id")), ("heart_rate", bounded(int, "heart_rate")),
+        ("timestamp", bounded(int, "timestamp")), ("meta", meta),
+        ("event_id", Annotated[str, msgspec.Meta(min_length=36, max_length=36)] | None, None),
+    ], gc=False)
+    return msgspec.json.Decoder(event)
 
 
-def typed_line_timestamp(value: bytes) -> int | None:
-    """The event time of a message that is a valid event in the exact `encode` form, else None
-    (~1 us, vs ~3 us to parse)."""
-    match = _TYPED_LINE.fullmatch(value)
-    if match is None or typed_error(match) is not None:
+def valid_lines_timestamps(values: list[bytes]) -> list[int] | None:
+    """Event times of a batch of messages if every one is a valid event in the typed form on one line, else
+    None (the caller then takes the one-by-one path, which says what is wrong with which message).
+
+    The sink's fast path when it keeps up with a busy topic: each message is decoded on its own (a batch joined
+    into one document could splice two broken messages into valid JSON)."""
+    joined = b"\n".join(values)
+    if joined.count(b"\n") != len(values) - 1 or b"\r" in joined:
+        return None  # a line break inside a message: the slow path writes it on one line
+    if not joined.isascii():
+        try:  # msgspec does not check the bytes of fields it skips; the lake holds UTF-8 only
+            joined.decode()
+        except UnicodeDecodeError:
+            return None
+    try:
+        return list(map(_TIMESTAMP, map(_event_decoder().decode, values)))
+    except (msgspec.ValidationError, msgspec.DecodeError):
         return None
-    return int(match[4])
 
 
 def validated_timestamp(value: bytes) -> int:
     """The event time of a message in either form, after checking it against the whole contract;
     EventError says what is wrong. What the sink writes to the lake is exactly what passes this."""
-    timestamp = typed_line_timestamp(value)
-    if timestamp is not None:
-        return timestamp
-    return parse(value).timestamp
+    stamps = valid_lines_timestamps([value])
+    return stamps[0] if stamps is not None else parse(value).timestamp

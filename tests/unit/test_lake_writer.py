@@ -111,3 +111,105 @@ def test_caught_up_partition_is_flushed_once_its_buffer_is_old_enough() -> None:
     now[0] = 31
     writer.flush_stale()
     assert len(sink.objects) == 2  # the object and its manifest
+
+
+# Messages the fast path must not take at face value: each is either refused by it (the one-by-one path then
+# decides) or accepted with exactly the timestamp the full parser finds.
+TRICKY = [
+    b"not json",
+    b"",
+    _event(20, HOUR).replace(b'"heart_rate":70', b'"heart_rate":"70"'),  # original (string) form: valid
+    _event(21, HOUR).replace(b'"heart_rate":70', b'"heart_rate":70.0'),  # a whole float: valid
+    _event(22, HOUR).replace(b'"heart_rate":70', b'"heart_rate":70.5'),
+    _event(23, HOUR).replace(b'"heart_rate":70', b'"heart_rate":true'),
+    _event(24, HOUR).replace(b'"timestamp":', b'"timestamp":1,"timestamp":'),  # duplicate key, last one valid
+    _event(25, HOUR).replace(b'"timestamp":', b'"timestamp":' + str(HOUR + 7200).encode() + b',"timestamp":'),
+    _event(26, HOUR).replace(b'{"event_id"', b'{"note":"\xff","event_id"'),  # not UTF-8 in a skipped field
+    _event(27, HOUR).replace(b',"meta"', b',\r"meta"'),
+    _event(28, HOUR).replace(b',"meta"', b',\n"meta"'),
+    _event(29, HOUR).replace(b"00000000-0000-4000-8000-", b"0000"),  # event_id too short
+    _event(30, HOUR).replace(b'"latitude":1.0', b'"latitude":NaN'),
+    _event(31, HOUR).replace(b'"latitude":1.0', b'"latitude":91'),
+    _event(32, HOUR) + b" ",
+    b" " + _event(33, HOUR),
+    _event(34, HOUR)[:-1], b'"x":1}',  # a broken pair that, joined with a comma, would be valid JSON
+    b"[" + _event(35, HOUR) + b"]",
+]
+
+
+def test_the_fast_path_accepts_nothing_the_contract_refuses() -> None:
+    from include.contracts.heart_rate_event import EventError, parse, valid_lines_timestamps
+
+    for value in [*TRICKY, _event(40, HOUR)]:
+        stamps = valid_lines_timestamps([value])
+        if stamps is None:
+            continue
+        assert b"\n" not in value and b"\r" not in value, value
+        assert stamps == [parse(value).timestamp], value  # parse raises EventError for an invalid event
+    assert valid_lines_timestamps([_event(40, HOUR), _event(41, HOUR + 1)]) == [HOUR, HOUR + 1]
+    assert valid_lines_timestamps([_event(34, HOUR)[:-1], b'"x":1}']) is None
+    with pytest.raises(EventError):
+        parse(_event(26, HOUR).replace(b'{"event_id"', b'{"note":"\xff","event_id"'))
+
+
+def test_a_batch_lands_exactly_as_its_messages_one_by_one() -> None:
+    """The batch path (C decoder, slices per hour) against `add` message by message: same objects, same
+    bytes, same dead letters, same commits, with invalid messages, hour changes and count rotations."""
+    values = [_event(n, HOUR + 3590 + n * 3) for n in range(12)] + TRICKY + \
+        [_event(100 + n, HOUR + 3600 * 2 + n) for n in range(7)]
+
+    def lake(batched: bool) -> tuple[dict[str, bytes], list[tuple]]:
+        sink = Recorder()
+        writer = LakeWriter("hr", sink.put, sink.commit, flush_size=5)
+        for start in range(0, len(values), 4):
+            chunk = values[start:start + 4]
+            offsets = list(range(start, start + len(chunk)))
+            keys, stamps = [b"10001"] * len(chunk), [HOUR * 1000] * len(chunk)
+            if batched:
+                writer.add_batch(0, offsets, chunk, keys, stamps)
+            else:
+                for offset, value, key, stamp in zip(offsets, chunk, keys, stamps, strict=True):
+                    writer.add(0, offset, value, key, stamp)
+        writer.flush_all()
+        return sink.objects, sink.log
+
+    one_by_one = lake(batched=False)
+    assert lake(batched=True) == one_by_one
+    assert sum(key.startswith("dead-letter/") for key in one_by_one[0]) >= 10
+
+
+def test_background_uploads_commit_only_past_units_that_are_all_written() -> None:
+    """Two uploads run side by side; a later unit finishing first is held back until every earlier one is
+    written, and nothing is committed past a unit whose write failed."""
+    import threading
+
+    from producer.s3_sink import BackgroundUploads, LakeUnavailable
+
+    first_may_finish, written = threading.Event(), []
+
+    def put(key: str, body: bytes) -> None:
+        if key == "slow":
+            assert first_may_finish.wait(10)
+        if key == "broken":
+            raise OSError("S3 said no")
+        written.append(key)
+
+    uploads = BackgroundUploads(put, workers=2)
+    uploads.submit([("slow", b"")], (0, 10))
+    uploads.submit([("fast", b""), ("fast.manifest", b"")], (1, 20))
+    for _ in range(100):
+        if written == ["fast", "fast.manifest"]:
+            break
+        threading.Event().wait(0.01)
+    assert written == ["fast", "fast.manifest"] and uploads.completed() == []
+    first_may_finish.set()
+    uploads.wait()
+    assert uploads.completed() == [(0, 10), (1, 20)]
+
+    uploads.submit([("broken", b"")], (0, 30))
+    uploads.submit([("after", b"")], (1, 40))
+    with pytest.raises(LakeUnavailable, match="S3 said no"):
+        uploads.wait()
+    with pytest.raises(LakeUnavailable):
+        uploads.completed()
+    uploads.close()
