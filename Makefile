@@ -12,7 +12,7 @@ SOURCE_S3_STAMP := $(SOURCE_S3_VENV)/.installed
 UV_VERSION := $(shell sed -n 's/^uv==\([0-9.]*\).*/\1/p' requirements.lock)
 SERVICES = $(PY) -m dev.embedded
 
-.PHONY: help install lock manifest up down status env airflow test lint unit demo clean bench-stream bench-load bench-warehouse bench-dag bench-parse bench-chaos
+.PHONY: help install lock manifest up down status env airflow test lint unit demo clean bench-stream bench-load bench-warehouse bench-dag bench-scale bench-parse bench-chaos
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -93,6 +93,9 @@ bench-load: up ## embedded S3 loader throughput, 10k to 1M lines (bench/load_ben
 
 bench-dag: up manifest ## an hourly run with watcher and with local dbt execution, same data (bench/dag_run_bench.py)
 	$(PY) bench/dag_run_bench.py
+
+bench-scale: up manifest ## one event hour at 100,000 users (~2M readings), every stage timed, peak memory (bench/scale_bench.py)
+	$(PY) bench/scale_bench.py
 
 bench-parse: install manifest ## the DAG file's parse cost beyond `import airflow.sdk`, both modes (bench/dag_parse_bench.py)
 	$(PY) bench/dag_parse_bench.py

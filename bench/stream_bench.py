@@ -37,6 +37,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import scratch  # noqa: E402
 from dev.embedded.layout import apply_environment  # noqa: E402
 from include.contracts.heart_rate_event import encode  # noqa: E402
 from include.contracts.settings import KafkaSettings, LakeSettings  # noqa: E402
@@ -299,19 +300,21 @@ def main() -> int:
     apply_environment()
     kafka = KafkaSettings.from_env()
     topic = f"bench-{uuid.uuid4().hex[:6]}"
-    ensure_topic(kafka.client_config(), topic)
-    ceiling = encode_ceiling(args.events)
-    producer = produce_rate(kafka, topic, args.events)
-    flush_each = produce_rate(kafka, f"{topic}-flush", args.flush_each_events, flush_each=True)
-    sinks = sink_against_bare(kafka, topic, args.runs)
+    topics = [topic, f"{topic}-flush", f"{topic}-rss"]
+    with scratch([f"{topic}-local-{run}" for run in range(args.runs)] + [f"{topic}-rss"], topics):
+        ensure_topic(kafka.client_config(), topic)
+        ceiling = encode_ceiling(args.events)
+        producer = produce_rate(kafka, topic, args.events)
+        flush_each = produce_rate(kafka, f"{topic}-flush", args.flush_each_events, flush_each=True)
+        sinks = sink_against_bare(kafka, topic, args.runs)
 
-    LakeSettings.from_env().s3_client().create_bucket(Bucket=f"{topic}-rss")
-    env = {**os.environ, "HRS_TOPIC": f"{topic}-rss", "HRS_LAKE_BUCKET": f"{topic}-rss"}
-    subprocess.run([sys.executable, "-m", "producer", "seed-oltp"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    producer_mb, _ = peak_rss_mb([sys.executable, "-m", "producer", "produce", "--hours", "6",
-                                  "--sessions-per-user-hour", "0.25"], env)
-    sink_mb, _ = peak_rss_mb([sys.executable, "-m", "producer", "sink", "--until-idle", "2"], env)
+        LakeSettings.from_env().s3_client().create_bucket(Bucket=f"{topic}-rss")
+        env = {**os.environ, "HRS_TOPIC": f"{topic}-rss", "HRS_LAKE_BUCKET": f"{topic}-rss"}
+        subprocess.run([sys.executable, "-m", "producer", "seed-oltp"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        producer_mb, _ = peak_rss_mb([sys.executable, "-m", "producer", "produce", "--hours", "6",
+                                      "--sessions-per-user-hour", "0.25"], env)
+        sink_mb, _ = peak_rss_mb([sys.executable, "-m", "producer", "sink", "--until-idle", "2"], env)
 
     print(f"events: {args.events:,} (flush-per-message run: {args.flush_each_events:,}); "
           f"bare consume and sinks: medians of {args.runs} rounds")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from include.contracts.raw_schema import SCHEMA, TABLES, create_statements
 
 if TYPE_CHECKING:
     import duckdb
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
@@ -24,6 +28,21 @@ def _arrow_type(duckdb_type: str) -> Any:
     }[duckdb_type]
 
 
+def _arrow_array(values: list, duckdb_type: str) -> Any:
+    """A column as Arrow. Time zone-aware datetimes go through epoch microseconds: pyarrow converts them one by
+    one at ~12 us each (2.4 s for a 200,000-row batch's load time column), this takes ~0.5 us."""
+    import pyarrow as pa
+
+    arrow_type = _arrow_type(duckdb_type)
+    if duckdb_type == "TIMESTAMPTZ":
+        try:
+            micros = [None if value is None else (value - _EPOCH) // _MICROSECOND for value in values]
+        except TypeError:  # not all aware datetimes: let pyarrow say what is wrong
+            return pa.array(values, type=arrow_type)
+        return pa.array(micros, type=pa.int64()).cast(arrow_type)
+    return pa.array(values, type=arrow_type)
+
+
 def empty_columns(table: str) -> dict[str, list]:
     return {column: [] for column in TABLES[table]}
 
@@ -35,7 +54,7 @@ def append_columns(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[st
     count = len(next(iter(columns.values())))
     if count:
         kinds = TABLES[table]
-        batch = pa.table({name: pa.array(values, type=_arrow_type(kinds[name])) for name, values in columns.items()})
+        batch = pa.table({name: _arrow_array(values, kinds[name]) for name, values in columns.items()})
         conn.register("_raw_batch", batch)
         try:
             conn.execute(f"insert into {SCHEMA}.{table} by name select * from _raw_batch")  # noqa: S608 - constants
