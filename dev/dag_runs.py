@@ -35,6 +35,7 @@ from pathlib import Path
 from dev.embedded.layout import EmbeddedLayout, apply_environment
 from include.contracts.lake_layout import HOUR, interval_hours
 from include.contracts.paths import DAGS_DIR
+from include.contracts.settings import DBT_SENSORS_VARIABLE
 
 DAG_ID = "heart_rate_hourly"
 DAG_FILE = DAGS_DIR / f"{DAG_ID}.py"
@@ -202,6 +203,8 @@ def run_hours(hours: Sequence[datetime], log_path: Path | None = None, indent: s
 
 
 def _run_hours(hours: Sequence[datetime], say: Callable[[str], None]) -> list[HourRun]:
+    # dag.test() runs a deferred trigger inline: the dbt sensors must reschedule instead (include.hourly).
+    os.environ.setdefault(DBT_SENSORS_VARIABLE, "reschedule")
     _prepare_airflow()
     dag = load_dag()
     results = []

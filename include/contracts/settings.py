@@ -102,6 +102,24 @@ def dbt_execution(env: Mapping[str, str] | None = None) -> DbtExecution:
     return execution  # type: ignore[return-value]
 
 
+DbtSensors = Literal["deferrable", "reschedule"]
+DBT_SENSORS: tuple[DbtSensors, ...] = ("deferrable", "reschedule")
+DBT_SENSORS_VARIABLE = "HRS_DBT_SENSORS"
+
+
+def dbt_sensors(env: Mapping[str, str] | None = None) -> DbtSensors:
+    """`HRS_DBT_SENSORS`, validated: how the watcher's sensor tasks wait for the build. `deferrable` (default):
+    a sensor looks once, then waits in the triggerer (on a scheduler every poke of a rescheduling sensor is a
+    new task process, several seconds of CPU each); `reschedule`: it pokes every few seconds and gives its
+    slot back in between, what `dag.test()` needs (it runs a deferred trigger inline, one task at a time), so
+    `python -m dev.dag_runs` sets it."""
+    sensors = _environment(env).get(DBT_SENSORS_VARIABLE) or "deferrable"
+    if sensors not in DBT_SENSORS:
+        raise SettingsError(f"{DBT_SENSORS_VARIABLE}={sensors!r} is not a way to wait: use 'deferrable' (default) "
+                            "or 'reschedule'.")
+    return sensors  # type: ignore[return-value]
+
+
 def airbyte_source_executable(env: Mapping[str, str] | None = None) -> Path:
     """The real Airbyte S3 source's entry point (`HRS_AIRBYTE_SOURCE_S3`; `make install` installs it)."""
     return Path(_required(_environment(env), "HRS_AIRBYTE_SOURCE_S3", "the Airbyte S3 source connector"))

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 from include.contracts.settings import (
     DbtExecution,
+    DbtSensors,
     LakeSettings,
     Loader,
     Mode,
     dbt_execution,
+    dbt_sensors,
     deployment_mode,
     local_loader,
 )
@@ -36,6 +38,8 @@ class HourlyConfig:
     dbt_execution: DbtExecution = "watcher"
     """How the dbt task groups run dbt (HRS_DBT_EXECUTION): one threaded build watched per model, or one
     process per model."""
+    dbt_sensors: DbtSensors = "deferrable"
+    """How the watcher's sensors wait for the build (HRS_DBT_SENSORS): in the triggerer, or by rescheduling."""
 
     @property
     def is_local(self) -> bool:
@@ -52,4 +56,5 @@ class HourlyConfig:
             tableau_datasource=env.get("TABLEAU_DATASOURCE") or None,
             loader=local_loader(env),
             dbt_execution=dbt_execution(env),
+            dbt_sensors=dbt_sensors(env),
         )

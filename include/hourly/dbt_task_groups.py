@@ -7,8 +7,9 @@
   group's selection (`dbt_producer_watcher`) runs the models with dbt's threads,
   each model's tests right after it; a sensor task per model and one per model's
   tests (`TestBehavior.AFTER_EACH`) turn green or red with what dbt reported, so
-  the UI keeps model-level status. The sensors poke and reschedule instead of
-  deferring (`_watch_by_rescheduling` says why). A failing model or test fails
+  the UI keeps model-level status. On a scheduler a sensor looks once and then
+  waits in the triggerer (deferrable); under `dag.test()` it pokes and
+  reschedules instead (`HRS_DBT_SENSORS`, `_watch` says why). A failing model or test fails
   its sensor, the models after it are not built (dbt skips them; their sensors
   fail too), and the run stops before the gate. An Airflow retry of a sensor
   rebuilds just its model (or re-runs its tests); a retried or cleared build
@@ -155,26 +156,29 @@ def dbt_task_group(group_id: str, select: list[str], tooltip: str, config: Hourl
         operator_args=operator_args,
     )
     if watcher:
-        _watch_by_rescheduling(group, local=config.is_local)
+        _watch(group, local=config.is_local, deferrable=config.dbt_sensors == "deferrable")
     return group
 
 
-def _watch_by_rescheduling(group: DbtTaskGroup, local: bool) -> None:
-    """Make the group's sensors poke and give their slot back (`reschedule`) instead of deferring.
+def _watch(group: DbtTaskGroup, local: bool, deferrable: bool) -> None:
+    """How the group's sensors wait for the build: deferred in the triggerer, or poking and rescheduling.
 
-    A deferred sensor waits in the triggerer; `dag.test()` (`make demo`, the tests) runs a deferred task's
-    trigger inline and one task at a time, in an unspecified order, so a sensor that starts before the build
-    would wait for a build that cannot start. A rescheduled one comes back after SENSOR_POKE_SECONDS, with
-    the build run in between. On the scheduler it is a short task every few seconds while the build runs;
-    the sensors after the first ones start when those succeed, by then the build has reported them.
+    On a scheduler each execution of a task is a new process that parses the DAG (seconds of CPU here), so a
+    sensor that rescheduled every few seconds while the build runs starved the build on a 2-core machine
+    (make airflow: the hour's watcher build took 74 s, 25 s under `dag.test()`). Deferred, a sensor looks
+    once, waits in the triggerer, and comes back once. But `dag.test()` (`make demo`, the tests) runs a
+    deferred task's trigger inline, one task at a time, in an unspecified order: a sensor that starts before
+    the build would wait for a build that cannot start. There (`HRS_DBT_SENSORS=reschedule`, set by
+    `dev.dag_runs`) a sensor comes back after SENSOR_POKE_SECONDS, with the build run in between; the
+    sensors after the first ones start when those succeed, by then the build has reported them.
     Skips and upstream failures reach the sensors as Cosmos wires them (a held hour skips `serve` whole).
     """
     producer = group.children[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
     for task in group.iter_tasks():
         if task is producer or not hasattr(task, "producer_task_id"):
             continue
-        task.deferrable = False
-        task.mode = "reschedule"
+        task.deferrable = deferrable
+        task.mode = "poke" if deferrable else "reschedule"
         task.poke_interval = SENSOR_POKE_SECONDS
         task.timeout = TASK_TIMEOUT.total_seconds()
         if local:

@@ -66,7 +66,7 @@ def main(path: str) -> dict:
                      "on_retry_callback": bool(t.on_retry_callback), "retry_delay": t.retry_delay.total_seconds(),
                      "retry_exponential_backoff": t.retry_exponential_backoff,
                      "trigger_rule": str(getattr(t.trigger_rule, "value", t.trigger_rule)),
-                     "mode": getattr(t, "mode", None),
+                     "mode": getattr(t, "mode", None), "deferrable": getattr(t, "deferrable", None),
                      "pre_execute": getattr(getattr(t, "_pre_execute_hook", None), "__name__", None)}
                     for t in dag.tasks
                 ],

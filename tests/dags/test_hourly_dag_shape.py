@@ -73,18 +73,31 @@ def test_the_steps_run_in_pipeline_order(local: tuple[dict, dict[str, dict]]) ->
                and task != f"serve.{PARTIALS}.test")
 
 
-def test_the_watcher_sensors_poke_and_reschedule_beside_the_build(local: tuple[dict, dict[str, dict]]) -> None:
+def _watcher_sensors(tasks: dict[str, dict], group: str) -> set[str]:
+    return {task for task, spec in tasks.items() if task.startswith(f"{group}.")
+            and spec["operator"].endswith(("WatcherOperator", "WatcherSensor")) and PRODUCER not in task}
+
+
+def test_the_watcher_sensors_defer_beside_the_build(local: tuple[dict, dict[str, dict]]) -> None:
     # One `dbt build` per group; its sensors start with it, as Cosmos wires a task group (so a held hour skips
-    # `serve` whole and a failed load fails `transform` upstream), and they reschedule between pokes instead of
-    # deferring, which `dag.test()` (one task at a time, a deferred trigger run inline) could not finish.
+    # `serve` whole and a failed load fails `transform` upstream), and on a scheduler they wait in the
+    # triggerer: a sensor that rescheduled would be a new task process every few seconds.
     _, tasks = local
     for group, upstream in (("transform", "load.load_oltp_cdc"), ("serve", "publish")):
         assert tasks[f"{group}.{PRODUCER}"]["operator"] == "DbtProducerWatcherOperator"
-        sensors = {task for task, spec in tasks.items() if task.startswith(f"{group}.")
-                   and spec["operator"].endswith(("WatcherOperator", "WatcherSensor")) and PRODUCER not in task}
-        assert sensors and {tasks[task]["mode"] for task in sensors} == {"reschedule"}
+        sensors = _watcher_sensors(tasks, group)
+        assert sensors and {tasks[task]["deferrable"] for task in sensors} == {True}
         assert {tasks[task]["trigger_rule"] for task in sensors} == {"all_success"}
         assert sensors <= _reachable(tasks, upstream)
+
+
+def test_under_dag_test_the_watcher_sensors_reschedule(tmp_path: Path) -> None:
+    # dag.test() runs a deferred trigger inline, one task at a time: a sensor that started before the build
+    # would wait for it forever, so dev.dag_runs has them poke and reschedule.
+    _, tasks = _dag(tmp_path, **LOCAL_ENV, HRS_DBT_SENSORS="reschedule")
+    for group in ("transform", "serve"):
+        sensors = _watcher_sensors(tasks, group)
+        assert sensors and {(tasks[t]["deferrable"], tasks[t]["mode"]) for t in sensors} == {(False, "reschedule")}
 
 
 def test_every_dbt_model_has_its_task_and_the_marts_their_assets(local: tuple[dict, dict[str, dict]]) -> None:

@@ -107,6 +107,18 @@ def test_the_local_loader_is_chosen_once_and_validated() -> None:
         HourlyConfig.from_env({**env, "HRS_LOADER": "airbite"})
 
 
+def test_the_dbt_execution_and_how_its_sensors_wait_are_chosen_once_and_validated() -> None:
+    env = EmbeddedLayout.from_env({}).environment()
+    config = HourlyConfig.from_env(env)
+    assert (config.dbt_execution, config.dbt_sensors) == ("watcher", "deferrable")  # what a scheduler runs
+    config = HourlyConfig.from_env({**env, "HRS_DBT_EXECUTION": "local", "HRS_DBT_SENSORS": "reschedule"})
+    assert (config.dbt_execution, config.dbt_sensors) == ("local", "reschedule")
+    with pytest.raises(SettingsError, match="HRS_DBT_SENSORS='defer' is not a way to wait"):
+        HourlyConfig.from_env({**env, "HRS_DBT_SENSORS": "defer"})
+    with pytest.raises(SettingsError, match="HRS_DBT_EXECUTION='cosmos' is not a dbt execution"):
+        HourlyConfig.from_env({**env, "HRS_DBT_EXECUTION": "cosmos"})
+
+
 def test_embedded_broker_tuning_stays_local() -> None:
     local = KafkaSettings.from_env({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092"}).consumer_config("g")
     prod = KafkaSettings.from_env({"HRS_MODE": "prod", "KAFKA_BOOTSTRAP_SERVERS": "b:9092"}).consumer_config("g")
