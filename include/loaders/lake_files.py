@@ -135,11 +135,10 @@ class RawIds:
         self.count = 0
 
     def next(self) -> str:
-        self.count += 1
-        return f"{self.prefix}{self.count:012x}"
+        return self.take(1)[0]
 
     def take(self, count: int) -> list[str]:
-        """The next `count` ids."""
+        """The next `count` ids (one row's, or a whole object's at once)."""
         first, self.count = self.count + 1, self.count + count
         prefix = self.prefix
         return [f"{prefix}{n:012x}" for n in range(first, self.count + 1)]
