@@ -31,7 +31,13 @@ from include.contracts.lake_layout import HOUR, interval_hours, object_key  # no
 from include.contracts.raw_schema import ACTIVITIES, USERS, cdc_timestamp_text  # noqa: E402
 from include.contracts.settings import DEFAULT_TOPIC, FRESHNESS_LIMIT_VARIABLE, LakeSettings  # noqa: E402
 from include.contracts.warehouse_relations import PUBLISHED_HOUR_AGGREGATES  # noqa: E402
-from include.hourly.dbt_task_groups import SERVE_SELECT, TRANSFORM_SELECT, release_duckdb  # noqa: E402
+from include.hourly.dbt_task_groups import (  # noqa: E402
+    INTERVAL_ENV,
+    SERVE_SELECT,
+    TRANSFORM_SELECT,
+    interval_environment,
+    release_duckdb,
+)
 from include.hourly.ledger import DuckDBLedger  # noqa: E402
 from include.hourly.quality_gate import decide  # noqa: E402
 from include.loaders import lake_files  # noqa: E402
@@ -82,12 +88,11 @@ def put_hour(lake: LakeSettings, bucket: str, hour: datetime, generator: Reading
 def dbt(warehouse: Path, *args: str, interval: tuple[datetime, datetime] | None = None) -> float:
     from dbt.cli.main import dbtRunner
 
-    extra = ["--vars", f"{{interval_start: '{interval[0].isoformat()}', interval_end: '{interval[1].isoformat()}'}}"
-             ] if interval else []
+    os.environ.update(interval_environment(*interval) if interval else dict.fromkeys(INTERVAL_ENV, ""))
     os.environ["HRS_WAREHOUSE_PATH"] = str(warehouse)
     started = time.monotonic()
     try:
-        result = dbtRunner().invoke(dbt_arguments(*args, "--quiet", "--exclude", "resource_type:test", *extra))
+        result = dbtRunner().invoke(dbt_arguments(*args, "--quiet", "--exclude", "resource_type:test"))
     finally:
         release_duckdb("")
     if not result.success:

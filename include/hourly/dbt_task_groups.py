@@ -35,6 +35,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from airflow.sdk.bases.operator import DEFAULT_POOL_NAME
@@ -70,6 +71,12 @@ INTERVAL_ENV = {
 """The run's data interval, for dbt's `interval_hour_strings` macro. In the environment, not dbt vars: a changed
 var makes dbt re-parse the whole project on every run; a changed environment variable, the four models that
 read it (`dbt/macros/run_interval.sql`)."""
+
+
+def interval_environment(start: datetime, end: datetime) -> dict[str, str]:
+    """INTERVAL_ENV's variables for [start, end), as Airflow renders them (`ts` is `isoformat()`): for dbt runs
+    outside Airflow (tests, benchmarks), so they parse as the DAG's do."""
+    return dict(zip(INTERVAL_ENV, (start.isoformat(), end.isoformat()), strict=True))
 
 
 SENSOR_POKE_SECONDS = 5

@@ -12,6 +12,7 @@ import pytest
 from include.contracts.heart_rate_event import encode
 from include.contracts.lake_layout import interval_hours, object_key
 from include.contracts.settings import LakeSettings
+from include.hourly.dbt_task_groups import interval_environment
 from include.hourly.ledger import DuckDBLedger
 from include.hourly.quality_gate import decide
 from include.loaders import cdc, lake_files
@@ -116,9 +117,8 @@ def test_rerunning_an_interval_is_identical_and_late_rows_land_in_their_hour(
 
     def run_interval(start: datetime) -> None:
         end = start + timedelta(hours=1)
-        result = run_dbt("run", "--select", "+fct_heart_rates", "--vars",
-                         f"{{interval_start: '{start.isoformat()}', interval_end: '{end.isoformat()}'}}",
-                         warehouse=warehouse)
+        result = run_dbt("run", "--select", "+fct_heart_rates", warehouse=warehouse,
+                         **interval_environment(start, end))
         assert result.returncode == 0, result.stdout[-4000:]
 
     _build(warehouse)

@@ -28,7 +28,13 @@ from include.contracts.lake_layout import event_hour, interval_hours, manifest_d
 from include.contracts.serving_marts import SERVING_MARTS
 from include.contracts.settings import FRESHNESS_LIMIT_VARIABLE, LakeSettings
 from include.contracts.warehouse_relations import FACT_HEART_RATES
-from include.hourly.dbt_task_groups import SERVE_SELECT, TRANSFORM_SELECT, release_duckdb
+from include.hourly.dbt_task_groups import (
+    INTERVAL_ENV,
+    SERVE_SELECT,
+    TRANSFORM_SELECT,
+    interval_environment,
+    release_duckdb,
+)
 from include.hourly.ledger import DuckDBLedger
 from include.hourly.quality_gate import GateDecision, decide
 from include.loaders import cdc, lake_files
@@ -95,14 +101,14 @@ class Warehouse:
         return cdc.load(self.oltp_dsn, self.path, slot=self.slot, say=lambda _: None)
 
     def dbt(self, *args: str, interval: tuple[datetime, datetime] | None = None) -> Any:
-        """`dbt <args>` in-process on this warehouse; with an interval, the DAG's interval vars."""
+        """`dbt <args>` in-process on this warehouse; with an interval, in the environment as the DAG gives it
+        (not dbt vars: a changed var re-parses the whole project, seconds every hour)."""
         from dbt.cli.main import dbtRunner
 
-        extra = ["--vars", f"{{interval_start: '{interval[0].isoformat()}', interval_end: "
-                           f"'{interval[1].isoformat()}'}}"] if interval else []
-        with _environment(HRS_WAREHOUSE_PATH=str(self.path)):
+        hours = interval_environment(*interval) if interval else dict.fromkeys(INTERVAL_ENV, "")
+        with _environment(HRS_WAREHOUSE_PATH=str(self.path), **hours):
             try:
-                result = dbtRunner().invoke(dbt_arguments(*args, "--quiet", *extra))
+                result = dbtRunner().invoke(dbt_arguments(*args, "--quiet"))
             finally:
                 release_duckdb("")
         failures = [r for r in (result.result or []) if str(getattr(r, "status", "")) in ("error", "fail")]
