@@ -4,11 +4,12 @@ the code: no Docker engine runs here, so what can be checked without one is chec
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
 
-from dev.embedded.layout import EmbeddedLayout
+from dev.embedded.layout import COSMOS_CACHE_VARIABLE, EmbeddedLayout
 from include.contracts.paths import PROJECT_ROOT
 from include.contracts.settings import (
     LOCAL_LAKE_BUCKET,
@@ -62,7 +63,9 @@ def test_airflow_settings_define_the_pool_and_the_lake_connection_of_the_stack()
 def test_the_laptop_runs_cosmos_with_the_settings_of_the_image() -> None:
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     image = dict(re.findall(r"(AIRFLOW__COSMOS__\w+)=(\w+)", dockerfile))
-    laptop = {name: value for name, value in EmbeddedLayout.from_env({}).environment().items()
-              if name.startswith("AIRFLOW__COSMOS__")}
+    layout = EmbeddedLayout.from_env({})
+    laptop = {name: value for name, value in layout.environment().items() if name.startswith("AIRFLOW__COSMOS__")}
     assert "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY" in image
+    # Only where Cosmos caches differs: the laptop keeps it in its local folder, apart from other sessions.
+    assert Path(laptop.pop(COSMOS_CACHE_VARIABLE)).is_relative_to(layout.local_dir)
     assert {name: value.lower() for name, value in laptop.items()} == image
