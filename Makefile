@@ -79,7 +79,7 @@ airflow: up manifest ## the Airflow web UI on http://localhost:8080 (standalone,
 
 TEST_WORKERS ?= 2
 test: install lint manifest ## lint and the whole suite, in TEST_WORKERS parallel sessions (each with its own services)
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadscope
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 demo: install manifest ## run the pipeline end to end on the embedded services and show the results
 	@$(PY) -m dev.demo

@@ -44,10 +44,13 @@ def free_port() -> int:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test says what it needs: unit, integration or e2e."""
+    """Every test says what it needs: unit, integration or e2e. The slow end-to-end modules come first: `make
+    test`'s parallel sessions take whole modules in this order (`--dist loadscope --no-loadscope-reorder`), so
+    the longest ones start at once instead of last, when one session would run them while the other waits."""
     unmarked = [item.nodeid for item in items if not any(item.get_closest_marker(m) for m in MARKERS)]
     if unmarked:
         raise pytest.UsageError(f"tests without a unit/integration/e2e marker: {unmarked}")
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is None)  # stable: modules stay whole, in order
 
 
 @pytest.fixture(scope="session")
