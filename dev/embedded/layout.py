@@ -26,9 +26,11 @@ KAFKA_STORAGES = ("memory", "s3")
 TANSU_STORAGE_BUCKET = "tansu"
 OLTP_DATABASE = "oltp"
 AIRFLOW_DATABASE = "airflow"
-COSMOS_CACHE_VARIABLE = "AIRFLOW__COSMOS__CACHE_DIR"
-"""Where Cosmos keeps dbt's partial-parse state: per local folder on the laptop (the image keeps its default)."""
 """Airflow's metadata database, in the embedded PostgreSQL (SQLite locks under a scheduler and a CLI)."""
+COSMOS_CACHE_VARIABLE = "AIRFLOW__COSMOS__CACHE_DIR"
+"""Where Cosmos keeps dbt's partial-parse state: per local folder on the laptop (the image keeps its default),
+because dbt's parse state hashes the warehouse path and the default /tmp/cosmos is shared by every session on
+the machine, so runs of different warehouses re-parsed the whole project after each other's."""
 OLTP_USER = "postgres"
 AWS_REGION = DEFAULT_AWS_REGION
 # moto accepts any key; these are deliberately not secrets.
@@ -165,9 +167,6 @@ class EmbeddedLayout:
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
             "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",  # as the Dockerfile, which says why
-            # Cosmos keeps dbt's partial-parse state per DAG and task group, by default in /tmp/cosmos for every
-            # project and test session on the machine; its parse depends on the warehouse path (dbt hashes the
-            # profile), so a shared one made each run re-parse the whole project (~5 s a dbt build).
             COSMOS_CACHE_VARIABLE: str(self.local_dir / "cosmos"),
             "AIRFLOW_CONN_AWS_LAKE": json.dumps(s3_connection),
             "AIRFLOW_CONN_OLTP_POSTGRES": json.dumps(oltp_connection),
