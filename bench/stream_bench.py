@@ -41,31 +41,38 @@ from bench.scratch import scratch  # noqa: E402
 from dev.embedded.layout import apply_environment  # noqa: E402
 from include.contracts.heart_rate_event import encode  # noqa: E402
 from include.contracts.settings import KafkaSettings, LakeSettings  # noqa: E402
-from producer.heart_rate_producer import PRODUCER_TUNING, ensure_topic, publish  # noqa: E402
+from producer.heart_rate_producer import PRODUCER_TUNING, Message, batch_messages, ensure_topic, publish  # noqa: E402
 from producer.oltp import UserProfile  # noqa: E402
 from producer.readings import ReadingGenerator  # noqa: E402
 from producer.synthetic import make_activities, make_users  # noqa: E402
 
 END = 1_790_000_000 - 1_790_000_000 % 3600
 CHART = ROOT / "docs" / "bench" / "bytes_per_event.png"
+SIMULATED = (END - 48 * 3600, END, 2000)
+"""start, end and sessions an hour of the simulated stream"""
 
 
-def readings(count: int, seed: int = 1) -> Iterator[tuple]:
-    """The simulate mode's reading stream (generated on the fly, as the producer does), cut at `count`."""
+def _generator(seed: int) -> ReadingGenerator:
     users = make_users(1000, seed)
     profiles = [UserProfile(u.user_id, u.sex, 40.0, u.weight / (u.height / 100) ** 2, u.blood_type,
                             u.address_country_code) for u in users]
-    generator = ReadingGenerator(profiles, make_activities(seed), seed)
-    return itertools.islice(generator.readings(END - 48 * 3600, END, sessions_per_hour=2000), count)
+    return ReadingGenerator(profiles, make_activities(seed), seed)
+
+
+def readings(count: int, seed: int = 1) -> Iterator[tuple]:
+    """The simulate mode's readings (generated on the fly, as the producer does), cut at `count`."""
+    return itertools.islice(_generator(seed).readings(*SIMULATED), count)
+
+
+def messages(count: int, seed: int = 1) -> Iterator[Message]:
+    """The simulate mode's Kafka messages, values and keys formatted as the producer does, cut at `count`."""
+    return itertools.islice(batch_messages(_generator(seed).batches(*SIMULATED)), count)
 
 
 def encode_ceiling(count: int) -> float:
     """Generate and serialise, no broker: the most any producer of this stream could do."""
     started = time.perf_counter()
-    n = 0
-    for reading in readings(count, seed=2):
-        encode(*reading)
-        n += 1
+    n = sum(1 for _ in messages(count, seed=2))
     return n / (time.perf_counter() - started)
 
 
@@ -74,7 +81,7 @@ def produce_rate(kafka: KafkaSettings, topic: str, count: int, flush_each: bool 
     from confluent_kafka import Producer
 
     producer = Producer({**kafka.client_config(), **PRODUCER_TUNING})
-    stats = publish(producer, topic, readings(count, seed=2), flush_each=flush_each)
+    stats = publish(producer, topic, messages(count, seed=2), flush_each=flush_each)
     assert stats.delivered == count, stats
     return stats.produced / stats.seconds
 

@@ -108,7 +108,14 @@ def cmd_produce(args: argparse.Namespace) -> int:
     from confluent_kafka import Producer
 
     from producer import oltp
-    from producer.heart_rate_producer import PRODUCER_TUNING, check_reachable, ensure_topic, publish, real_time_pace
+    from producer.heart_rate_producer import (
+        PRODUCER_TUNING,
+        batch_messages,
+        check_reachable,
+        ensure_topic,
+        publish,
+        real_time_pace,
+    )
     from producer.readings import ReadingGenerator, sessions_per_hour_for_rate
 
     settings = KafkaSettings.from_env()
@@ -137,8 +144,8 @@ def cmd_produce(args: argparse.Namespace) -> int:
         _say(f"produce: live at about {args.rate:g} events/s until "
              f"{'stopped' if not args.duration else f'{end:%H:%M:%S} UTC'}")
     producer = Producer({**kafka, **PRODUCER_TUNING})
-    readings = generator.readings(int(start.timestamp()), int(end.timestamp()), rate)
-    stats = publish(producer, settings.topic, readings, stop=stop, pace=pace, progress=_say)
+    messages = batch_messages(generator.batches(int(start.timestamp()), int(end.timestamp()), rate))
+    stats = publish(producer, settings.topic, messages, stop=stop, pace=pace, progress=_say)
     _say(f"produce: {stats.produced:,} produced in {stats.seconds:.1f} s ({stats.rate:,.0f}/s); "
          f"{stats.delivered:,} delivered, {stats.failed:,} failed, {stats.undelivered:,} unconfirmed"
          + (f"; errors: {stats.errors}" if stats.errors else ""))

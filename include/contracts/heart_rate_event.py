@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from operator import attrgetter
@@ -66,12 +67,26 @@ class HeartRateEvent:
 
 def encode(event_id: str | None, user_id: int, heart_rate: int, timestamp: int,
            activity_id: int, latitude: float, longitude: float) -> str:
-    """Typed-form JSON without building a dict: the producer's hot path."""
+    """Typed-form JSON without building a dict."""
+    user, meta = shared_fields(user_id, activity_id, latitude, longitude)
     head = f'{{"event_id":"{event_id}",' if event_id is not None else "{"
-    return (
-        f'{head}"user_id":{user_id},"heart_rate":{heart_rate},"timestamp":{timestamp},'
-        f'"meta":{{"activity_id":{activity_id},"location":{{"latitude":{latitude},"longitude":{longitude}}}}}}}'
-    )
+    return f'{head}{user}"heart_rate":{heart_rate},"timestamp":{timestamp},{meta}'
+
+
+def shared_fields(user_id: int, activity_id: int, latitude: float, longitude: float) -> tuple[str, str]:
+    """The typed form's text for what a workout session's readings share (its user; its activity and place), so
+    the producer formats it once a session, not once a reading: (the user_id member, the meta member)."""
+    return (f'"user_id":{user_id},',
+            f'"meta":{{"activity_id":{activity_id},"location":{{"latitude":{latitude},"longitude":{longitude}}}}}}}')
+
+
+def encode_many(event_ids: Iterable[str], heart_rates: Iterable[int], timestamps: Iterable[int],
+                users: Iterable[str], metas: Iterable[str]) -> list[str]:
+    """`encode` for many readings at once, their shared members from `shared_fields` (the producer's hot path:
+    ~0.5 us a reading against ~3 us for `encode`, which formats every float again)."""
+    return [f'{{"event_id":"{event_id}",{user}"heart_rate":{heart_rate},"timestamp":{timestamp},{meta}'
+            for event_id, heart_rate, timestamp, user, meta
+            in zip(event_ids, heart_rates, timestamps, users, metas, strict=True)]
 
 
 def _number(value: Any, name: str, integer: bool) -> int | float:

@@ -18,7 +18,7 @@ from dev.embedded.layout import TANSU_STORAGE_BUCKET, EmbeddedLayout
 from dev.embedded.services import service_specs
 from dev.embedded.supervisor import start, stop
 from include.contracts.settings import EMBEDDED_BROKER_GROUP_TUNING
-from producer.heart_rate_producer import PRODUCER_TUNING, PublishStats, ensure_topic, publish
+from producer.heart_rate_producer import PRODUCER_TUNING, PublishStats, ensure_topic, publish, reading_messages
 from tests.conftest import free_port
 from tests.integration.stream_fixtures import Stream
 
@@ -60,7 +60,8 @@ def test_broker_restart_during_produce(embedded: EmbeddedLayout, tmp_path: Path)
 
         result: dict[str, PublishStats] = {}
         producer = Producer({**config, **PRODUCER_TUNING})
-        worker = threading.Thread(target=lambda: result.update(stats=publish(producer, topic, paced())))
+        worker = threading.Thread(
+            target=lambda: result.update(stats=publish(producer, topic, reading_messages(paced()))))
         worker.start()
         time.sleep(1.0)
         stop(broker)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import statistics
+import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
+from include.contracts.heart_rate_event import encode
 from producer import ground_truth as truth
+from producer.heart_rate_producer import batch_messages
 from producer.oltp import UserProfile
-from producer.readings import ReadingGenerator
+from producer.readings import ReadingGenerator, event_ids
 from producer.synthetic import FIRST_USER_ID, LIVING_ABROAD, countries, make_activities, make_users
 
 pytestmark = pytest.mark.unit
@@ -64,11 +68,32 @@ def test_readings_are_deterministic_ordered_and_in_range() -> None:
 
     first = run()
     assert first == run()
+    generator = ReadingGenerator(_profiles(200, 5), make_activities(5), seed=9)
+    assert list(generator.readings(START, START + 3600, sessions_per_hour=60)) == first  # a generator's 2nd call too
     assert len(first) > 5000
     assert [r[3] for r in first] == sorted(r[3] for r in first)
     assert all(START <= r[3] < START + 3600 for r in first)
     assert len({r[0] for r in first}) == len(first)
     assert all(30 <= r[2] <= 208 for r in first)
+
+
+def test_batches_are_the_readings_and_encode_as_the_contract_does() -> None:
+    generator = ReadingGenerator(_profiles(300, 7), make_activities(7), seed=4)
+    batches = list(generator.batches(START, START + 2 * 3600, sessions_per_hour=90))
+    readings = list(generator.readings(START, START + 2 * 3600, sessions_per_hour=90))
+    assert [row for batch in batches for row in batch.rows()] == readings
+    assert all(len(batch) for batch in batches)
+    assert [max(batch.timestamps) for batch in batches] == sorted(max(batch.timestamps) for batch in batches)
+    # The Kafka messages, formatted a session at a time: the same bytes, key and event time as one by one.
+    assert list(batch_messages(batches)) == [(encode(*r), str(r[1]), r[3]) for r in readings]
+
+
+def test_event_ids_are_version_4_uuids() -> None:
+    ids = event_ids(np.random.default_rng(1).integers(0, 256, size=(2000, 16), dtype=np.uint8))
+    parsed = [uuid.UUID(event_id) for event_id in ids]
+    assert [str(u) for u in parsed] == ids and len(set(ids)) == len(ids)
+    assert {u.version for u in parsed} == {4} and {u.variant for u in parsed} == {uuid.RFC_4122}
+    assert event_ids(np.full((1, 16), 0xFF, dtype=np.uint8)) == ["ffffffff-ffff-4fff-bfff-ffffffffffff"]
 
 
 def test_planted_sex_difference_shows_in_the_raw_readings() -> None:
