@@ -38,11 +38,11 @@ from typing import Any
 
 from include.contracts.heart_rate_event import (
     EventError,
+    exactly_typed,
     from_dict,
     match_typed,
     typed_error,
-    typed_lines_fields,
-    valid_lines_timestamps,
+    typed_line_sql,
 )
 from include.contracts.lake_layout import (
     DATA_EXTENSIONS,
@@ -61,6 +61,7 @@ from include.contracts.raw_schema import (
     HEART_RATE_STREAM,
     REJECT_COLUMNS,
     TABLES,
+    relation,
 )
 from include.loaders.raw_tables import append_columns, empty_columns, ensure_raw_schema
 from include.loaders.state import read_state, save_state
@@ -139,9 +140,19 @@ class RawIds:
 
     def take(self, count: int) -> list[str]:
         """The next `count` ids (one row's, or a whole object's at once)."""
-        first, self.count = self.count + 1, self.count + count
+        first = self.reserve(count)
         prefix = self.prefix
-        return [f"{prefix}{n:012x}" for n in range(first, self.count + 1)]
+        return [f"{prefix}{n:012x}" for n in range(first, first + count)]
+
+    def reserve(self, count: int) -> int:
+        """Set aside the next `count` ids for SQL to write (`sql`); returns the first one's number."""
+        first, self.count = self.count + 1, self.count + count
+        return first
+
+    def sql(self, first: str, position: str) -> str:
+        """DuckDB SQL for the id numbered `first` plus the 0-based `position` (SQL expressions both), as `take`
+        writes it: ids `reserve` set aside."""
+        return f"printf('%s%012x', '{self.prefix}', {first} + {position})"
 
 
 @dataclass
@@ -154,6 +165,7 @@ class Batch:
     rows: dict[str, list] = field(init=False)
     rejects: dict[str, list] = field(init=False)
     raw_ids: RawIds = field(default_factory=RawIds)
+    typed_objects: list[tuple[LakeFile, bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.rows, self.rejects = empty_columns(self.table), empty_columns(REJECTS)
@@ -168,14 +180,9 @@ class Batch:
             document["validation_error"] = validation_error
         return json.dumps(document)
 
-    def add_valid_rows(self, file: LakeFile, values: list[tuple[str, ...]]) -> None:
-        """Rows that all passed validation, column by column: `values` holds one tuple per column after the
-        file's (what `add_row` takes per row, transposed)."""
-        count = len(values[0])
-        head = (self.raw_ids.take(count), [self.extracted_at] * count, [self._valid_meta] * count,
-                [file.key] * count, [file.last_modified_text] * count)
-        for column, column_values in zip(self.rows.values(), head + tuple(values), strict=True):
-            column.extend(column_values)
+    def add_typed_object(self, file: LakeFile, body: bytes) -> None:
+        """An object of exactly typed events (`exactly_typed`): `write` splits it inside DuckDB."""
+        self.typed_objects.append((file, body))
 
     def add_row(self, file: LakeFile, values: tuple, validation_error: str | None = None) -> None:
         head = (self.raw_ids.next(), self.extracted_at, self.meta(validation_error), file.key, file.last_modified_text)
@@ -186,6 +193,49 @@ class Batch:
         values = (file.key, file.last_modified_text, line_number, error, text, self.extracted_at)
         for column, value in zip(REJECT_COLUMNS, values, strict=True):
             self.rejects[column].append(value)
+
+    def write(self, conn: Any) -> tuple[int, int]:
+        """Insert everything added (in the caller's transaction): (rows, rejects)."""
+        rows = _insert_typed_objects(conn, self)
+        return rows + append_columns(conn, self.table, self.rows), append_columns(conn, REJECTS, self.rejects)
+
+
+_LINE_TEXT = typed_line_sql("line", "parts")
+
+
+def _insert_typed_objects(conn: Any, batch: Batch) -> int:
+    """The batch's objects of exactly typed events (`exactly_typed`), split and inserted by DuckDB in one
+    statement: ~2 us a line, against ~12 us to split them in Python and hand the columns over through Arrow."""
+    if not batch.typed_objects:
+        return 0
+    import pyarrow as pa
+
+    files = [file for file, _ in batch.typed_objects]
+    bodies = [body for _, body in batch.typed_objects]
+    batch.typed_objects = []
+    # Each object's lines take the raw ids from its offset on.
+    line_counts = [body.count(b"\n") for body in bodies]
+    first = batch.raw_ids.reserve(sum(line_counts))
+    offsets = [first + sum(line_counts[:index]) for index in range(len(bodies))]
+    objects = pa.table({"body": pa.array(bodies, pa.binary()).cast(pa.string()), "id_offset": offsets,
+                        "file_url": [file.key for file in files],
+                        "file_last_modified": [file.last_modified_text for file in files]})
+    conn.register("_typed_objects", objects)
+    try:
+        [(count,)] = conn.execute(f"""insert into {relation(batch.table)} by name
+            select {batch.raw_ids.sql("id_offset", "line_number - 1")} as _airbyte_raw_id,
+                   ?::timestamptz as _airbyte_extracted_at, ? as _airbyte_meta,
+                   file_url as _ab_source_file_url, file_last_modified as _ab_source_file_last_modified,
+                   {", ".join(f"{expression} as {name}" for name, expression in _LINE_TEXT.items())}
+            from (select *, string_split(line, ',') as parts
+                  from (select id_offset, file_url, file_last_modified, unnest(lines) as line,
+                               generate_subscripts(lines, 1) as line_number
+                        from (select *, string_split(body, chr(10)) as lines from _typed_objects)))
+            where line <> ''""",  # noqa: S608 - SQL from the contract's constants; the last split is empty
+            [batch.extracted_at, batch.meta()]).fetchall()
+    finally:
+        conn.unregister("_typed_objects")
+    return count
 
 
 def _text(value: Any) -> str | None:
@@ -211,32 +261,22 @@ def _json_object(line: bytes, number: int, file: LakeFile, batch: Batch) -> dict
     return record
 
 
-def _valid_typed_columns(body: bytes, lines: list[bytes]) -> list[tuple[str, ...]] | None:
-    """The event columns of an object whose every line is a valid event in the exact typed form (what the
-    sink writes), from one regex pass and the contract's C decoder; None sends it down the line-by-line way."""
-    try:
-        text = body.decode()
-    except UnicodeDecodeError:
-        return None
-    matches = typed_lines_fields(text)
-    if not matches or len(matches) != len(lines) or valid_lines_timestamps(lines) is None:
-        return None
-    return list(zip(*matches, strict=True))[:5]  # event_id, user_id, heart_rate, timestamp, meta
-
-
 def parse_events(body: bytes, file: LakeFile, batch: Batch) -> None:
     """The data stream: one row per event line.
 
-    An object of valid events in the producer's exact typed form is split by one
-    regex pass and added column by column; in any other object, typed lines are
-    split by a regex (no JSON parse) and anything else (the original string form
-    included) is parsed and checked in full.
+    An object of valid events in the producer's exact typed form (what the sink writes) is split inside DuckDB
+    when the batch is written; any other object is read line by line (`parse_lines`).
     """
-    lines = body.splitlines()
-    if (columns := _valid_typed_columns(body, lines)) is not None:
-        batch.add_valid_rows(file, columns)
-        return
-    for number, line in enumerate(lines, start=1):
+    if exactly_typed(body):
+        batch.add_typed_object(file, body)
+    else:
+        parse_lines(body, file, batch)
+
+
+def parse_lines(body: bytes, file: LakeFile, batch: Batch) -> None:
+    """Event lines one by one: typed lines are split by a regex (no JSON parse), anything else (the original
+    string form included) is parsed and checked in full; what cannot be read becomes a reject."""
+    for number, line in enumerate(body.splitlines(), start=1):
         match = match_typed(line)
         if match is not None:
             batch.add_row(file, (match[1].decode(), match[2].decode(), match[3].decode(), match[4].decode(),
@@ -337,10 +377,16 @@ def load_stream(conn: Any, s3: Any, bucket: str, topic: str, stream: LakeStream,
         return s3.get_object(Bucket=bucket, Key=file.key)["Body"].read()
 
     loaded = 0
+    batches = list(_batches(new))
     with ThreadPoolExecutor(DOWNLOAD_THREADS) as pool:
-        for files in _batches(new):
+        upcoming = [pool.submit(download, file) for file in batches[0]]
+        for number, files in enumerate(batches):
+            bodies = [download_of.result() for download_of in upcoming]
+            # The next batch downloads while this one is parsed and written.
+            upcoming = [pool.submit(download, file) for file in batches[number + 1]] if number + 1 < len(batches) \
+                else []
             batch = Batch(stream.table, datetime.now(tz=UTC), sync_id)
-            for file, body in zip(files, pool.map(download, files), strict=True):
+            for file, body in zip(files, bodies, strict=True):
                 try:
                     text = decompressed(body, file)
                 except (OSError, EOFError, zlib.error) as error:  # a truncated or corrupt gzip object
@@ -349,8 +395,8 @@ def load_stream(conn: Any, s3: Any, bucket: str, topic: str, stream: LakeStream,
                     stream.parse(text, file, batch)
                 cursor.advance(file)
             with transaction(conn):
-                rows = append_columns(conn, stream.table, batch.rows)
-                result.rejects += append_columns(conn, REJECTS, batch.rejects)
+                rows, rejects = batch.write(conn)
+                result.rejects += rejects
                 save_state(conn, stream.table, {**cursor.to_state(), "sync_id": sync_id})
             loaded += len(files)
             result.files += len(files)

@@ -28,7 +28,6 @@ from include.contracts.serving_marts import SERVING_MARTS
 from include.contracts.settings import FRESHNESS_LIMIT_VARIABLE
 from include.contracts.warehouse_relations import DQ_HOURLY, FACT_HEART_RATES, HELD_HOURS, PUBLISHED_HOURS
 from include.loaders import lake_files
-from include.loaders.raw_tables import append_columns
 from include.warehouse import writer
 from tests.integration.warehouse_harness import HOUR, Warehouse, hours_ago, private_warehouse, reading
 
@@ -317,7 +316,7 @@ def test_a_backfill_of_old_hours_is_fresh_when_its_objects_were(warehouse: Wareh
     batch = lake_files.Batch(HEART_RATE_STREAM, datetime.now(tz=UTC), 1)  # loaded only now
     lake_files.parse_events(b"\n".join(warehouse.hour_of_readings(h, 30)), written, batch)
     with writer(warehouse.path) as conn:
-        append_columns(conn, HEART_RATE_STREAM, batch.rows)
+        batch.write(conn)
     monkeypatch.delenv(FRESHNESS_LIMIT_VARIABLE)  # the live default (90 minutes)
     decision = warehouse.run_hour(h, load=False)
     assert _published(decision) == [h], decision.held
