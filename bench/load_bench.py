@@ -3,7 +3,7 @@
     make bench-load            (starts the embedded services if needed)
 
 Each size gets its own bucket of 10,000-line lake objects (the sink's default
-size) and a fresh warehouse file; the figure is the whole `load()`, listing,
+size), deleted afterwards, and a fresh warehouse file; the figure is the whole `load()`, listing,
 downloads, parsing, Arrow batches and the DuckDB commits included.
 """
 
@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import scratch  # noqa: E402
 from dev.embedded.layout import apply_environment  # noqa: E402
 from include.contracts.heart_rate_event import encode  # noqa: E402
 from include.contracts.lake_layout import object_key  # noqa: E402
@@ -50,8 +51,8 @@ def main() -> int:
     results = []
     for lines in (int(size) for size in args.sizes.split(",")):
         bucket = f"bench-load-{uuid.uuid4().hex[:6]}"
-        fill(lake, bucket, DEFAULT_TOPIC, lines)
-        with tempfile.TemporaryDirectory() as folder:
+        with scratch([bucket], []), tempfile.TemporaryDirectory() as folder:
+            fill(lake, bucket, DEFAULT_TOPIC, lines)
             result = lake_files.load(lake.s3_client(), bucket, DEFAULT_TOPIC, Path(folder) / "w.duckdb",
                                      say=lambda _: None)
         assert result.rows == lines, result

@@ -24,6 +24,8 @@ def delete_bucket(s3: Any, bucket: str) -> None:
 
 
 def delete_topics(topics: list[str]) -> None:
+    if not topics:
+        return
     from confluent_kafka.admin import AdminClient
 
     admin = AdminClient(KafkaSettings.from_env().client_config())

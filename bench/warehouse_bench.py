@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import scratch  # noqa: E402
 from dev.dbt_cli import dbt_arguments  # noqa: E402
 from dev.embedded.layout import apply_environment  # noqa: E402
 from include.contracts.heart_rate_event import encode  # noqa: E402
@@ -113,7 +114,7 @@ def publish(warehouse: Path, start: datetime, end: datetime) -> float:
 def measure(lake: LakeSettings, hours: int, sessions_per_hour: float) -> dict[str, float]:
     bucket = f"bench-wh-{uuid.uuid4().hex[:6]}"
     lake.s3_client().create_bucket(Bucket=bucket)
-    with tempfile.TemporaryDirectory() as folder:
+    with scratch([bucket], []), tempfile.TemporaryDirectory() as folder:
         warehouse = Path(folder) / "w.duckdb"
         generator = seed_dimensions(warehouse)
         readings = sum(put_hour(lake, bucket, FIRST_HOUR + index * HOUR, generator, sessions_per_hour)

@@ -261,18 +261,6 @@ def _json_object(line: bytes, number: int, file: LakeFile, batch: Batch) -> dict
     return record
 
 
-def parse_events(body: bytes, file: LakeFile, batch: Batch) -> None:
-    """The data stream: one row per event line.
-
-    An object of valid events in the producer's exact typed form (what the sink writes) is split inside DuckDB
-    when the batch is written; any other object is read line by line (`parse_lines`).
-    """
-    if exactly_typed(body):
-        batch.add_typed_object(file, body)
-    else:
-        parse_lines(body, file, batch)
-
-
 def parse_lines(body: bytes, file: LakeFile, batch: Batch) -> None:
     """Event lines one by one: typed lines are split by a regex (no JSON parse), anything else (the original
     string form included) is parsed and checked in full; what cannot be read becomes a reject."""
@@ -316,6 +304,21 @@ class LakeStream:
     area: str
     extensions: tuple[str, ...]
     parse: Callable[[bytes, LakeFile, Batch], None]
+    bulk: Callable[[bytes], bool] | None = None
+    """Whether an object's text can be handed to DuckDB whole (`Batch.add_typed_object`) instead of `parse`d.
+    The loader runs it in the download threads, beside the previous batch's DuckDB write (1M lines 9.8 s ->
+    7.5 s)."""
+
+    def add(self, text: bytes, file: LakeFile, batch: Batch, bulk: bool | None = None) -> None:
+        """An object's rows into the batch: whole to DuckDB when `bulk` (found out here when not given) says so;
+        else parsed here. For the events, an object of valid events exactly as the producer writes them (what
+        the sink writes) goes whole; any other is read line by line (`parse_lines`), to the same rows."""
+        if bulk is None:
+            bulk = self.bulk is not None and self.bulk(text)
+        if bulk:
+            batch.add_typed_object(file, text)
+        else:
+            self.parse(text, file, batch)
 
 
 def _columns_after_file(table: str) -> list[str]:
@@ -323,8 +326,9 @@ def _columns_after_file(table: str) -> list[str]:
     return columns[columns.index("_ab_source_file_last_modified") + 1:]
 
 
+EVENTS = LakeStream(HEART_RATE_STREAM, TOPICS_PREFIX, DATA_EXTENSIONS, parse_lines, bulk=exactly_typed)
 STREAMS = (
-    LakeStream(HEART_RATE_STREAM, TOPICS_PREFIX, DATA_EXTENSIONS, parse_events),
+    EVENTS,
     LakeStream(HEART_RATE_MANIFESTS, MANIFESTS_PREFIX, (EXTENSION,),
                _fields_parser(_columns_after_file(HEART_RATE_MANIFESTS))),
     LakeStream(HEART_RATE_DEAD_LETTERS, DEAD_LETTER_PREFIX, (EXTENSION,),
@@ -373,26 +377,30 @@ def load_stream(conn: Any, s3: Any, bucket: str, topic: str, stream: LakeStream,
         return
     say(f"load {stream.table}: {len(new)} new files under s3://{bucket}/{prefix}")
 
-    def download(file: LakeFile) -> bytes:
-        return s3.get_object(Bucket=bucket, Key=file.key)["Body"].read()
+    def download(file: LakeFile) -> tuple[bytes | None, str | None, bool]:
+        """(the object's text, or why it cannot be read; whether it goes to DuckDB whole)."""
+        body = s3.get_object(Bucket=bucket, Key=file.key)["Body"].read()
+        try:
+            text = decompressed(body, file)
+        except (OSError, EOFError, zlib.error) as error:  # a truncated or corrupt gzip object
+            return None, f"cannot decompress {file.key}: {error}", False
+        return text, None, stream.bulk is not None and stream.bulk(text)
 
     loaded = 0
     batches = list(_batches(new))
     with ThreadPoolExecutor(DOWNLOAD_THREADS) as pool:
         upcoming = [pool.submit(download, file) for file in batches[0]]
         for number, files in enumerate(batches):
-            bodies = [download_of.result() for download_of in upcoming]
-            # The next batch downloads while this one is parsed and written.
+            downloads = [download_of.result() for download_of in upcoming]
+            # The next batch downloads (and is examined) while this one is parsed and written.
             upcoming = [pool.submit(download, file) for file in batches[number + 1]] if number + 1 < len(batches) \
                 else []
             batch = Batch(stream.table, datetime.now(tz=UTC), sync_id)
-            for file, body in zip(files, bodies, strict=True):
-                try:
-                    text = decompressed(body, file)
-                except (OSError, EOFError, zlib.error) as error:  # a truncated or corrupt gzip object
-                    batch.reject(file, 0, f"cannot decompress {file.key}: {error}", "")
+            for file, (text, error, bulk) in zip(files, downloads, strict=True):
+                if text is None:
+                    batch.reject(file, 0, error or "", "")
                 else:
-                    stream.parse(text, file, batch)
+                    stream.add(text, file, batch, bulk)
                 cursor.advance(file)
             with transaction(conn):
                 rows, rejects = batch.write(conn)

@@ -314,7 +314,7 @@ def test_a_backfill_of_old_hours_is_fresh_when_its_objects_were(warehouse: Wareh
     key = object_key(warehouse.topic, 0, 0, int(h.timestamp()))
     written = lake_files.LakeFile(h + timedelta(minutes=70), key)  # the lake object as the sink wrote it then
     batch = lake_files.Batch(HEART_RATE_STREAM, datetime.now(tz=UTC), 1)  # loaded only now
-    lake_files.parse_events(b"\n".join(warehouse.hour_of_readings(h, 30)), written, batch)
+    lake_files.EVENTS.add(b"\n".join(warehouse.hour_of_readings(h, 30)), written, batch)
     with writer(warehouse.path) as conn:
         batch.write(conn)
     monkeypatch.delenv(FRESHNESS_LIMIT_VARIABLE)  # the live default (90 minutes)

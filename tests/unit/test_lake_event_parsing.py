@@ -11,7 +11,7 @@ import pytest
 
 from include.contracts.heart_rate_event import encode
 from include.contracts.raw_schema import HEART_RATE_STREAM, relation
-from include.loaders.lake_files import Batch, LakeFile, parse_events, parse_lines
+from include.loaders.lake_files import EVENTS, Batch, LakeFile, parse_lines
 from include.loaders.raw_tables import ensure_raw_schema
 
 pytestmark = pytest.mark.unit
@@ -25,7 +25,7 @@ def _line(n: int) -> bytes:
                   37.4 + n / 1000, -121.9).encode()
 
 
-def _rows(body: bytes, typed_objects: int | None = None, parse: Callable = parse_events) -> list[tuple]:
+def _rows(body: bytes, typed_objects: int | None = None, parse: Callable = EVENTS.add) -> list[tuple]:
     """The rows `body` lands in raw (raw id left out, load order kept); `typed_objects`: how many objects must
     have taken the DuckDB split."""
     batch = Batch(HEART_RATE_STREAM, datetime(2026, 11, 28, 11, tzinfo=UTC), sync_id=7)
