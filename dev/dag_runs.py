@@ -211,9 +211,9 @@ def _run_hours(hours: Sequence[datetime], say: Callable[[str], None]) -> list[Ho
     for index, hour in enumerate(hours, start=1):
         say(f"run {index}/{len(hours)}: {dag.dag_id} for [{hour:%Y-%m-%d %H:00}, {hour + HOUR:%H:00}) UTC ...")
         started = time.monotonic()
-        # A manual run's data interval is the hour that ends at its logical date.
         try:
-            dag_run = dag.test(logical_date=hour + HOUR)
+            with _manual_runs_cover_the_hour_they_start():
+                dag_run = dag.test(logical_date=hour)
         except Exception as error:  # noqa: BLE001 - Airflow could not start the run: say why, in one line
             raise DagRunError(f"Airflow could not run the hour {hour:%Y-%m-%d %H:00}: {error}") from None
         states = {ti.task_id: _state(ti.state) for ti in dag_run.get_task_instances()}
@@ -221,6 +221,30 @@ def _run_hours(hours: Sequence[datetime], say: Callable[[str], None]) -> list[Ho
         say(f"  {result.line()}")
         results.append(result)
     return results
+
+
+@contextmanager
+def _manual_runs_cover_the_hour_they_start() -> Iterator[None]:
+    """While `dag.test()` creates a run, a manual run's data interval is the hour that starts at its logical
+    date: the scheduler and `airflow backfill create` give the run of hour H the logical date H (its interval's
+    start), and Airflow keeps one run per logical date. A run made here is then the very run the scheduler would
+    make for that hour, so `make airflow` and backfills skip the hours done here. (Left to infer the hour that
+    ends at the logical date, a run of hour H had to take the logical date H+1h, and the scheduler skipped the
+    hour after it: "run already exists".) Only this process's timetable class is touched, only meanwhile."""
+    from airflow.timetables.base import DataInterval
+    from airflow.timetables.interval import CronDataIntervalTimetable
+
+    inferred = CronDataIntervalTimetable.infer_manual_data_interval
+
+    def the_hour_from(self: CronDataIntervalTimetable, *, run_after: datetime) -> DataInterval:
+        start = self._align_to_prev(run_after)
+        return DataInterval(start=start, end=self._get_next(start))
+
+    CronDataIntervalTimetable.infer_manual_data_interval = the_hour_from  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        CronDataIntervalTimetable.infer_manual_data_interval = inferred  # type: ignore[method-assign]
 
 
 def _state(state: object) -> str:
