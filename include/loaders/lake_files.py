@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -215,8 +216,7 @@ def _insert_typed_objects(conn: Any, batch: Batch) -> int:
     batch.typed_objects = []
     # Each object's lines take the raw ids from its offset on.
     line_counts = [body.count(b"\n") for body in bodies]
-    first = batch.raw_ids.reserve(sum(line_counts))
-    offsets = [first + sum(line_counts[:index]) for index in range(len(bodies))]
+    offsets = list(accumulate(line_counts[:-1], initial=batch.raw_ids.reserve(sum(line_counts))))
     objects = pa.table({"body": pa.array(bodies, pa.binary()).cast(pa.string()), "id_offset": offsets,
                         "file_url": [file.key for file in files],
                         "file_last_modified": [file.last_modified_text for file in files]})
