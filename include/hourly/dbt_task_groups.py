@@ -4,7 +4,8 @@
   `dbt parse` (`make manifest` locally, the Dockerfile in the Astro image), so
   parsing a DAG file never runs dbt.
 - `watcher` execution (default, `HRS_DBT_EXECUTION`): one `dbt build` of the
-  group's selection (`dbt_producer_watcher`) runs the models with dbt's threads,
+  group's selection (`dbt_producer_watcher`, Cosmos's producer reporting each node
+  once, when it finishes: `include.hourly.dbt_producer`) runs the models with dbt's threads,
   each model's tests right after it; a sensor task per model and one per model's
   tests (`TestBehavior.AFTER_EACH`) turn green or red with what dbt reported, so
   the UI keeps model-level status. On a scheduler a sensor looks once and then
@@ -54,6 +55,7 @@ from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 
 from include.contracts.paths import DBT_MANIFEST, DBT_PROFILES_DIR, DBT_PROJECT_DIR
 from include.hourly.config import HourlyConfig
+from include.hourly.dbt_producer import report_each_node_once
 from include.hourly.load_tasks import DUCKDB_WRITER_POOL
 from include.hourly.run_policy import TASK_TIMEOUT
 from include.hourly.snowflake_login import dbt_profile_mapping
@@ -181,6 +183,7 @@ def _watch(group: DbtTaskGroup, local: bool, deferrable: bool) -> None:
     Skips and upstream failures reach the sensors as Cosmos wires them (a held hour skips `serve` whole).
     """
     producer = group.children[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
+    report_each_node_once(producer)
     for task in group.iter_tasks():
         if task is producer or not hasattr(task, "producer_task_id"):
             continue

@@ -84,7 +84,7 @@ def test_the_watcher_sensors_defer_beside_the_build(local: tuple[dict, dict[str,
     # triggerer: a sensor that rescheduled would be a new task process every few seconds.
     _, tasks = local
     for group, upstream in (("transform", "load.load_oltp_cdc"), ("serve", "publish")):
-        assert tasks[f"{group}.{PRODUCER}"]["operator"] == "DbtProducerWatcherOperator"
+        assert tasks[f"{group}.{PRODUCER}"]["operator"] == "HourlyDbtProducer"
         sensors = _watcher_sensors(tasks, group)
         assert sensors and {tasks[task]["deferrable"] for task in sensors} == {True}
         assert {tasks[task]["trigger_rule"] for task in sensors} == {"all_success"}

@@ -1,0 +1,152 @@
+"""The watcher's producer reports each dbt node once (`include.hourly.dbt_producer`), and its sensors read the
+same XComs as from Cosmos's own producer.
+
+One real `dbt build` (dbt's runner, DuckDB) of a small project where a model passes, a test fails and the
+models after it are skipped, its events recorded; then the same events go to both producers' reporters, as
+dbt hands them over (`run_dbt_runner`, dbt replaced by the recording), each with a task instance that keeps
+its XComs: the last value of every key must be the same, from far fewer pushes.
+"""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cosmos.config import ProfileConfig
+from cosmos.operators.watcher import DbtProducerWatcherOperator
+from dbt.cli.main import dbtRunner
+
+from include.hourly.dbt_producer import REPORTED_BY_NODE_FINISHED, HourlyDbtProducer, report_each_node_once
+
+pytestmark = pytest.mark.integration
+
+PROJECT = {
+    "dbt_project.yml": "name: probe\nversion: '1.0'\nprofile: probe\n",
+    "profiles.yml": "probe:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: {path}\n"
+                    "      threads: 2\n",
+    "seeds/readings.csv": "id,heart_rate\n1,60\n2,\n3,70\n",
+    "models/staged.sql": "select id, heart_rate from {{ ref('readings') }}",
+    "models/hourly.sql": "select count(*) as readings from {{ ref('staged') }}",
+    "models/served.sql": "select * from {{ ref('hourly') }}",
+    "models/other.sql": "select 1 as id",
+    "models/schema.yml": textwrap.dedent("""\
+        models:
+          - name: staged
+            columns:
+              - name: id
+                data_tests: [not_null, unique]
+              - name: heart_rate
+                data_tests: [not_null]
+          - name: other
+            columns:
+              - name: id
+                data_tests: [not_null]
+        """),
+}
+
+
+class _TaskInstance:
+    """What the producer's reporter uses of an Airflow task instance: its XComs, kept in order."""
+
+    def __init__(self) -> None:
+        self.pushes: list[tuple[str, Any]] = []
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushes.append((key, value))
+
+    def xcom_pull(self, key: str, **_: Any) -> Any:
+        return next((value for pushed, value in reversed(self.pushes) if pushed == key), None)
+
+    def last_values(self) -> dict[str, Any]:
+        return dict(self.pushes)
+
+
+@pytest.fixture(scope="module")
+def recorded_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any], Any]:
+    project = tmp_path_factory.mktemp("probe")
+    for name, text in PROJECT.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text.replace("{path}", str(project / "probe.duckdb")))
+    events: list[Any] = []
+    result = dbtRunner(callbacks=[events.append]).invoke(
+        ["build", "--project-dir", str(project), "--profiles-dir", str(project), "--log-format", "json"])
+    statuses = {r.node.name: str(r.status) for r in result.result.results}
+    assert statuses["staged"] == "success" and statuses["other"] == "success"
+    assert statuses["not_null_staged_heart_rate"] == "fail"
+    assert statuses["hourly"] == "skipped" and statuses["served"] == "skipped"
+    return project, events, result
+
+
+def _reported(producer_class: type, recorded: tuple[Path, list[Any], Any], monkeypatch: pytest.MonkeyPatch,
+              tests_per_model: dict[str, list[str]]) -> _TaskInstance:
+    """The XComs the producer's reporter pushes for the recorded build, dbt's runner replaced by the recording."""
+    project, events, result = recorded
+
+    def replay(command: list[str], env: dict[str, str], cwd: str, callbacks: list | None = None, **_: Any) -> Any:
+        for event in events:
+            for callback in callbacks or []:
+                callback(event)
+        return result
+
+    monkeypatch.setattr("cosmos.dbt.runner.run_command", replay)  # what Cosmos's local operator calls
+    producer = DbtProducerWatcherOperator(
+        task_id="dbt_producer_watcher", project_dir=str(project), emit_datasets=False,
+        profile_config=ProfileConfig(profile_name="probe", target_name="dev",
+                                     profiles_yml_filepath=project / "profiles.yml"),
+        tests_per_model=tests_per_model)
+    if producer_class is HourlyDbtProducer:
+        report_each_node_once(producer)
+    assert type(producer) is producer_class
+    ti = _TaskInstance()
+    producer.run_dbt_runner(["dbt", "build"], {}, str(project), context={"ti": ti})
+    return ti
+
+
+def test_each_node_is_reported_once_with_what_cosmos_reports(recorded_build, monkeypatch, caplog) -> None:
+    _, events, _ = recorded_build
+    tests = {e.data.node_info.unique_id for e in events
+             if e.info.name == "NodeFinished" and e.data.node_info.resource_type == "test"}
+    tests_per_model = {f"model.probe.{model}": sorted(t for t in tests if f"_{model}_" in t)
+                       for model in ("staged", "other")}
+    cosmos = _reported(DbtProducerWatcherOperator, recorded_build, monkeypatch, tests_per_model)
+    with caplog.at_level(logging.INFO):
+        hourly = _reported(HourlyDbtProducer, recorded_build, monkeypatch, tests_per_model)
+
+    # The sensors read the same last values: statuses, test verdicts, compiled SQL, each node's finishing event.
+    assert hourly.last_values() == cosmos.last_values()
+    verdicts = hourly.last_values()
+    assert verdicts["model__probe__staged_status"]["status"] == "success"
+    assert verdicts["model__probe__staged_tests_status"] == "fail"
+    assert verdicts["model__probe__other_tests_status"] == "pass"
+    # a node dbt skipped after a failure fails its sensor (Cosmos: so Airflow can retry it)
+    assert verdicts["model__probe__hourly_status"]["status"] == "failed"
+    assert "select id, heart_rate from" in verdicts["model__probe__staged_compiled_sql"]
+    # ...from one push per node and key, where Cosmos's producer pushed a node's event four times and its
+    # status, test verdict and compiled SQL twice.
+    # (a node dbt skipped, and a failed test's error messages, are reported again, as Cosmos reports them)
+    pushes = Counter(key for key, _ in hourly.pushes)
+    passed = [key for key in pushes if key.startswith(("seed__probe__readings_", "model__probe__other_"))]
+    assert len(passed) == 6 and {pushes[key] for key in passed} == {1}
+    assert len(cosmos.pushes) > 2 * len(hourly.pushes)
+    # and the result lines it does not report are still in the producer's log
+    assert any("OK created sql view model main.staged" in r.getMessage() for r in caplog.records)
+    assert any("FAIL 1 not_null_staged_heart_rate" in r.getMessage() for r in caplog.records)
+
+
+def test_only_events_repeated_by_node_finished_are_held_back(recorded_build) -> None:
+    _, events, _ = recorded_build
+    names = {event.info.name for event in events}
+    assert {"NodeStart", "LogStartLine", "NodeCompiling", "NodeExecuting", "LogModelResult", "LogTestResult",
+            "LogSeedResult"} <= names & REPORTED_BY_NODE_FINISHED
+    # every node with a result line or progress event also has its NodeFinished, fired after them
+    finished: dict[str, int] = {}
+    for position, event in enumerate(events):
+        if event.info.name == "NodeFinished":
+            finished[event.data.node_info.unique_id] = position
+    for position, event in enumerate(events):
+        if event.info.name in REPORTED_BY_NODE_FINISHED:
+            assert finished[event.data.node_info.unique_id] > position, event.info.name
