@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import delete_bucket, delete_topics  # noqa: E402
 from dev.embedded.layout import apply_environment  # noqa: E402
 from dev.embedded.services import start_all  # noqa: E402
 from include.contracts.cli_arguments import number  # noqa: E402
@@ -81,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=number(int, minimum=1, maximum=10), default=1,
                         help="runs of each execution, alternating (default 1)")
     parser.add_argument("--only", choices=DBT_EXECUTIONS, help="run one execution (no ratio)")
-    parser.add_argument("--keep", action="store_true", help="keep the warehouses and Airflow's logs (printed)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the warehouses, Airflow's logs, the lake bucket and the topic (printed)")
     args = parser.parse_args(argv)
     layout = apply_environment()
     start_all(layout, say=lambda message: _say(f"  {message}"))
@@ -132,9 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         drop_oltp_database(layout, dsn, slot)
         if args.keep:
-            _say(f"kept: {folder}")
+            _say(f"kept: {folder}, bucket and topic {name}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
+            delete_bucket(LakeSettings.from_env().s3_client(), name)
+            delete_topics([name])
     return 0
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import scratch  # noqa: E402
 from dev.embedded.layout import apply_environment  # noqa: E402
 from include.contracts.lake_layout import MANIFESTS_PREFIX, TOPICS_PREFIX  # noqa: E402
 from include.contracts.settings import LakeSettings  # noqa: E402
@@ -59,8 +60,10 @@ def _event_ids(lake: dict[str, bytes]) -> Counter:
                    for line in body.splitlines())
 
 
-def _bucket() -> str:
+def _bucket(made: list[str]) -> str:
+    """A new scratch bucket, added to `made` (deleted when the bench ends)."""
     name = f"chaos-{uuid.uuid4().hex[:8]}"
+    made.append(name)
     LakeSettings.from_env().s3_client().create_bucket(Bucket=name)
     return name
 
@@ -75,8 +78,9 @@ def _finish(process: subprocess.Popen) -> str:
     raise SystemExit(f"a sink failed (exit {process.returncode}): {stderr.strip()[-500:]}")
 
 
-def round_(topic: str, reference: dict[str, bytes], disruptions: int, rng: random.Random) -> dict[str, int]:
-    bucket, group = _bucket(), f"chaos-{uuid.uuid4().hex[:8]}"
+def round_(topic: str, reference: dict[str, bytes], disruptions: int, rng: random.Random,
+           buckets: list[str]) -> dict[str, int]:
+    bucket, group = _bucket(buckets), f"chaos-{uuid.uuid4().hex[:8]}"
     running = [_sink(topic, bucket, group) for _ in range(3)]
     kills = stops = 0
     for _ in range(disruptions):
@@ -120,30 +124,32 @@ def main() -> int:
     rng = random.Random(args.seed)
     topic = f"chaos-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "HRS_TOPIC": topic}
-    end = (datetime.now(tz=UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)).isoformat()
-    subprocess.run([sys.executable, "-m", "producer", "seed-oltp"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    subprocess.run([sys.executable, "-m", "producer", "produce", "--hours", str(args.hours), "--end", end,
-                    "--seed", "3"], cwd=ROOT, env=env, check=True, capture_output=True)
-    reference_bucket = _bucket()
-    _finish(_sink(topic, reference_bucket, f"reference-{topic}", "--until-idle", "3"))
-    reference = _lake(reference_bucket)
-    records = sum(_event_ids(reference).values())
-    print(f"topic {topic}: {records:,} records; the single-sink lake has {len(reference)} objects")
-    totals: Counter = Counter()
-    for number in range(1, args.rounds + 1):
-        result = round_(topic, reference, args.disruptions, rng)
-        totals.update(result)
-        print(f"round {number}: {result['kills']} SIGKILL, {result['stops']} SIGTERM"
-              f"{'; group stuck in the broker, finished with a new group' if result['stuck_groups'] else ''}; "
-              f"{result['objects']} objects "
-              f"compared: {result['missing']} missing, {result['extra']} extra, {result['different']} with other "
-              f"bytes; records lost {result['lost']}, duplicated {result['duplicates']}", flush=True)
-    clean = all(totals[key] == 0 for key in ("missing", "extra", "different", "lost", "duplicates"))
-    print(f"total: {args.rounds} rounds, {totals['kills']} kills, {totals['stops']} stops, "
-          f"{totals['stuck_groups']} groups left unassignable by the broker, {totals['objects']} "
-          f"objects compared; lost {totals['lost']}, duplicated {totals['duplicates']}, objects differing "
-          f"{totals['missing'] + totals['extra'] + totals['different']} -> {'identical' if clean else 'DIFFERENT'}")
+    buckets: list[str] = []
+    with scratch(buckets, [topic]):
+        end = (datetime.now(tz=UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)).isoformat()
+        subprocess.run([sys.executable, "-m", "producer", "seed-oltp"], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+        subprocess.run([sys.executable, "-m", "producer", "produce", "--hours", str(args.hours), "--end", end,
+                        "--seed", "3"], cwd=ROOT, env=env, check=True, capture_output=True)
+        reference_bucket = _bucket(buckets)
+        _finish(_sink(topic, reference_bucket, f"reference-{topic}", "--until-idle", "3"))
+        reference = _lake(reference_bucket)
+        records = sum(_event_ids(reference).values())
+        print(f"topic {topic}: {records:,} records; the single-sink lake has {len(reference)} objects")
+        totals: Counter = Counter()
+        for number in range(1, args.rounds + 1):
+            result = round_(topic, reference, args.disruptions, rng, buckets)
+            totals.update(result)
+            print(f"round {number}: {result['kills']} SIGKILL, {result['stops']} SIGTERM"
+                  f"{'; group stuck in the broker, finished with a new group' if result['stuck_groups'] else ''}; "
+                  f"{result['objects']} objects "
+                  f"compared: {result['missing']} missing, {result['extra']} extra, {result['different']} with other "
+                  f"bytes; records lost {result['lost']}, duplicated {result['duplicates']}", flush=True)
+        clean = all(totals[key] == 0 for key in ("missing", "extra", "different", "lost", "duplicates"))
+        print(f"total: {args.rounds} rounds, {totals['kills']} kills, {totals['stops']} stops, "
+              f"{totals['stuck_groups']} groups left unassignable by the broker, {totals['objects']} "
+              f"objects compared; lost {totals['lost']}, duplicated {totals['duplicates']}, objects differing "
+              f"{totals['missing'] + totals['extra'] + totals['different']} -> {'identical' if clean else 'DIFFERENT'}")
     return 0 if clean else 1
 
 
