@@ -1,5 +1,6 @@
 """Local data survives `make down` / `make up`: the lake (both broker storage settings) and, with
-HRS_KAFKA_STORAGE=s3, the broker's log. Only `make clean` deletes data."""
+HRS_KAFKA_STORAGE=s3, the broker's log (whose writes the replay compacts like any other). Only `make clean`
+deletes data; what a delete undid is not replayed again."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from confluent_kafka import Consumer, Producer
 
 from dev.embedded.layout import LOCAL_AWS_KEY, EmbeddedLayout
+from dev.embedded.s3_store import RECORDING
 from dev.embedded.services import start_all, stop_all
 from tests.conftest import free_port
 
@@ -63,6 +65,12 @@ def test_the_lake_and_the_s3_broker_log_survive_down_and_up(tmp_path: Path, stor
         s3.delete_object(Bucket=layout.lake_bucket, Key="topics/t/gone.json")
         s3.create_bucket(Bucket="another")
         s3.put_object(Bucket="another", Key="k", Body=b"v")
+        s3.create_bucket(Bucket="scratch")  # a benchmark's bucket, emptied and deleted
+        for n in range(3):
+            s3.put_object(Bucket="scratch", Key=f"topics/t/part={n}.json", Body=b"x" * 1000)
+        s3.delete_objects(Bucket="scratch", Delete={"Objects": [{"Key": f"topics/t/part={n}.json"}
+                                                                for n in range(3)]})
+        s3.delete_bucket(Bucket="scratch")
         topic = f"durable-{uuid.uuid4().hex[:6]}"
         producer = Producer({"bootstrap.servers": layout.kafka_bootstrap})
         for n in range(200):
@@ -74,6 +82,10 @@ def test_the_lake_and_the_s3_broker_log_survive_down_and_up(tmp_path: Path, stor
 
     start_all(layout, names=SERVICES, say=say)  # `make up` again
     try:
+        # replayed and recorded again, less what the deletes undid
+        recording = (layout.data_dir("s3") / RECORDING).read_text()
+        assert "gone.json" not in recording and "scratch" not in recording and "a.json" in recording
+        assert "scratch" not in [bucket["Name"] for bucket in _s3(layout).list_buckets()["Buckets"]]
         assert _objects(layout, layout.lake_bucket) == lake
         assert set(lake) == {"topics/t/a.json", "topics/t/b.json.gz"}
         assert _objects(layout, "another") == other
