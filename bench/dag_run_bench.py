@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.scratch import delete_bucket, delete_topics  # noqa: E402
-from dev.embedded.layout import apply_environment  # noqa: E402
+from dev.embedded.layout import COSMOS_CACHE_VARIABLE, apply_environment  # noqa: E402
 from dev.embedded.services import start_all  # noqa: E402
 from include.contracts.cli_arguments import number  # noqa: E402
 from include.contracts.settings import DBT_EXECUTIONS, FRESHNESS_LIMIT_VARIABLE, LakeSettings  # noqa: E402
@@ -117,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copyfile(template.path, warehouse.path)
                 env = {**os.environ, "HRS_DBT_EXECUTION": execution, "HRS_WAREHOUSE_PATH": str(warehouse.path),
                        "HRS_LOCAL_DIR": str(run_folder), "HRS_DASHBOARD_DIR": str(run_folder / "dashboard"),
-                       "AIRFLOW_HOME": str(run_folder / "airflow")}
+                       "AIRFLOW_HOME": str(run_folder / "airflow"),
+                       # its own dbt parse state (dbt's hashes the warehouse): the checkout's stays the checkout's
+                       COSMOS_CACHE_VARIABLE: str(run_folder / "cosmos")}
                 first, second = run_hours(env, hours, run_folder / "dag_runs.log")
                 steady[execution].append(second)
                 rows, digest = warehouse.fact_digest()

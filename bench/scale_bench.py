@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.scratch import scratch  # noqa: E402
-from dev.embedded.layout import EmbeddedLayout, apply_environment  # noqa: E402
+from dev.embedded.layout import COSMOS_CACHE_VARIABLE, EmbeddedLayout, apply_environment  # noqa: E402
 from dev.embedded.services import service_specs, start_all  # noqa: E402
 from dev.embedded.supervisor import status  # noqa: E402
 from include.contracts.cli_arguments import number  # noqa: E402
@@ -203,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
             env = {**os.environ, "HRS_TOPIC": name, "HRS_LAKE_BUCKET": name, "OLTP_DSN": dsn, "HRS_CDC_SLOT": slot,
                    FRESHNESS_LIMIT_VARIABLE: str(48 * 60), "HRS_WAREHOUSE_PATH": str(warehouse.path),
                    "HRS_LOCAL_DIR": str(folder), "HRS_DASHBOARD_DIR": str(folder / "dashboard"),
-                   "AIRFLOW_HOME": str(folder / "airflow")}
+                   "AIRFLOW_HOME": str(folder / "airflow"),
+                   # its own dbt parse state: dbt's hashes the warehouse, and this one is the bench's
+                   COSMOS_CACHE_VARIABLE: str(folder / "cosmos")}
             stages = run_stages(env, hour, args, services, folder)
             facts = warehouse.query(f"select count(*) from {FACT_HEART_RATES}")[0][0]  # noqa: S608 - a constant
             report(stages, stages[0].readings, facts, warehouse.mart_readings())
