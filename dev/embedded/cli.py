@@ -54,7 +54,8 @@ def durability(layout: EmbeddedLayout) -> list[str]:
               "lake after a broker lost its log)")
     return [
         "durable across `make down` / `make up` (only `make clean` deletes them):",
-        f"  lake (local S3): {layout.data_dir('s3')} (every change recorded, replayed at start)",
+        f"  lake (local S3): {layout.data_dir('s3')} (every change recorded, replayed at start, less what later "
+        "deletes undid)",
         f"  OLTP and Airflow metadata (PostgreSQL): {layout.data_dir('postgres')}",
         f"  warehouse (DuckDB): {layout.warehouse_path}",
         f"  broker log: {broker}",
