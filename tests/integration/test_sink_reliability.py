@@ -41,6 +41,15 @@ def _finish(sink: subprocess.Popen[str], timeout: float = 180) -> str:
     return output
 
 
+def _finish_or_unassigned(sink: subprocess.Popen[str], timeout: float = 180) -> str | None:
+    """The sink's output, or None when it exited because the broker never assigned it a partition."""
+    output, _ = sink.communicate(timeout=timeout)
+    if sink.returncode == 2 and "no partition of" in output and "was assigned to this sink" in output:
+        return None
+    assert sink.returncode == 0, output
+    return output
+
+
 def test_sinks_sharing_a_group_write_the_single_sink_lake_even_when_one_is_killed(stream: Stream,
                                                                                  seeded_oltp: str) -> None:
     produced = stream.cli("produce", "--hours", "2", "--end", HOUR_END, "--seed", "11")
@@ -58,9 +67,15 @@ def test_sinks_sharing_a_group_write_the_single_sink_lake_even_when_one_is_kille
     first.send_signal(signal.SIGKILL)  # mid-run: buffers lost, nothing committed past its written objects
     first.communicate(timeout=30)
     third = group.start_sink("--until-idle", "3", "--flush-size", "500", bucket=shared)
-    outputs = [_finish(second), _finish(third)]
+    outputs = [_finish_or_unassigned(second), _finish_or_unassigned(third)]
+    if any(output is None for output in outputs):
+        # The local broker (Tansu 0.6) sometimes leaves a group with a killed member unassignable: the sink says
+        # so and exits 2. What it tells the operator to do: a new group re-reads the topic from the start and
+        # rewrites the same objects, so the lake must still come out the same.
+        regrouped = Stream(stream.topic, shared, f"{group.group}-new")
+        outputs.append(_finish(regrouped.start_sink("--until-idle", "3", "--flush-size", "500", bucket=shared)))
 
-    assert _lake(shared) == reference, "\n".join(outputs)
+    assert _lake(shared) == reference, "\n".join(output or "(no partition assigned)" for output in outputs)
 
 
 def test_a_broker_that_lost_its_log_never_overwrites_the_lake(embedded: EmbeddedLayout, seeded_oltp: str,
