@@ -101,13 +101,20 @@ def _watch_parent(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+def component_command(command: Sequence[str]) -> list[str]:
+    """`airflow <command>`; the scheduler through `dev.warm_scheduler`, so the task processes its LocalExecutor
+    forks start with the libraries they import already loaded."""
+    if command[0] == "scheduler":
+        return [sys.executable, "-m", "dev.warm_scheduler", *command[1:]]
+    return [str(Path(sys.executable).with_name("airflow")), *command]
+
+
 def start_components(env: Mapping[str, str]) -> list[subprocess.Popen]:
     """Every component in one new process group (the first one's), so stopping reaches their workers too."""
-    airflow = str(Path(sys.executable).with_name("airflow"))
     processes: list[subprocess.Popen] = []
     for command in COMPONENTS:
         group = processes[0].pid if processes else 0
-        processes.append(subprocess.Popen([airflow, *command], env=env, process_group=group))
+        processes.append(subprocess.Popen(component_command(command), env=env, process_group=group))
     return processes
 
 
@@ -135,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         ended = next(process for process in processes if process.poll() is not None)
-        print(f"airflow: {' '.join(ended.args[1:])} exited with code {ended.returncode}; stopping the rest",
+        print(f"airflow: {' '.join(COMPONENTS[processes.index(ended)])} exited with code {ended.returncode}; "
+              "stopping the rest",
               flush=True)
         stop_group(processes)
         return 1

@@ -44,7 +44,8 @@ def _wait_healthy(port: int, process: subprocess.Popen, timeout: float = 240) ->
 
 
 STOP_WITHIN_SECONDS = 15
-AIRFLOW_PROCESSES = "airflow (standalone|scheduler|triggerer|api-server|dag-processor)|LocalExecutor"
+AIRFLOW_PROCESSES = (
+    "airflow (standalone|scheduler|triggerer|api-server|dag-processor)|dev.warm_scheduler|LocalExecutor")
 
 
 def _airflow_left() -> str:
@@ -91,6 +92,10 @@ def test_airflow_ui_serves_the_dag_and_stops_on_ctrl_c(embedded: EmbeddedLayout,
         assert time.monotonic() - asked < STOP_WITHIN_SECONDS, log.read_text()[-3000:]
         assert _airflow_left() == ""
         assert "airflow: stopped" in log.read_text()
+        # The scheduler loaded every library the tasks import before forking its workers (dev.warm_scheduler).
+        assert "libraries the tasks import loaded" in log.read_text()
+        assert "not preloaded" not in log.read_text()
+        assert "imports started threads" not in log.read_text()
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
