@@ -408,7 +408,8 @@ def test_incremental_equals_full_refresh_in_random_load_orders(embedded: Embedde
             incremental_fact, incremental_marts = warehouse.fact_digest(), warehouse.marts_digest()
 
             # The same raw rows in a new warehouse, built in one full refresh and published in one gate pass.
-            fresh = Warehouse(tmp_path / f"order-{order}-full.duckdb", warehouse.bucket, warehouse.topic,
+            (tmp_path / f"order-{order}-full").mkdir()
+            fresh = Warehouse(tmp_path / f"order-{order}-full" / "warehouse.duckdb", warehouse.bucket, warehouse.topic,
                               warehouse.oltp_dsn, warehouse.slot)
             with duckdb.connect(str(fresh.path)) as conn:
                 conn.execute(f"attach '{warehouse.path}' as incremental (read_only)")

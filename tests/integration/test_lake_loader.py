@@ -49,7 +49,7 @@ def _count(warehouse: Path, sql: str) -> int:
 
 
 def test_incremental_loads_take_exactly_the_new_objects(stream: Stream, tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     for i in range(3):
         _put(stream, i, 0, _lines(i * 1000, 1000))
     first = _load(stream, warehouse)
@@ -69,7 +69,7 @@ def test_incremental_loads_take_exactly_the_new_objects(stream: Stream, tmp_path
 
 
 def test_a_replayed_object_is_read_again_but_adds_no_new_event(stream: Stream, tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     body = _lines(0, 400)
     _put(stream, 0, 0, body)
     _load(stream, warehouse)
@@ -85,7 +85,7 @@ def test_a_replayed_object_is_read_again_but_adds_no_new_event(stream: Stream, t
 
 
 def test_malformed_lines_go_to_rejects_with_line_numbers(stream: Stream, tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     original = (b'{"user_id": "10001", "heart_rate": "77", "timestamp": "%d", '
                 b'"meta": {"activity_id": "20001", "location": {"latitude": "1.5", "longitude": "2.5"}}}' % HOUR)
     body = _lines(0, 2) + b"{broken json\n" + original + b"\n" + b"[1, 2]\n" + _lines(2, 1).replace(
@@ -113,7 +113,7 @@ def test_malformed_lines_go_to_rejects_with_line_numbers(stream: Stream, tmp_pat
 
 
 def test_loader_killed_before_its_commit_loses_and_repeats_nothing(stream: Stream, tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     for i in range(4):
         _put(stream, i, 0, _lines(i * 500, 500))
     # In a child process: insert the rows, then die with SIGKILL just before the cursor is saved.

@@ -52,7 +52,7 @@ def _query(warehouse: Path, sql: str, *params: object) -> list[tuple]:
 def test_scripted_user_history_gives_exact_versions_and_as_of_joins(
         stream: Stream, oltp_db: tuple[str, str], tmp_path: Path) -> None:
     dsn, slot = oltp_db
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     cdc.load(dsn, warehouse, slot=slot, say=lambda _: None)  # snapshot of the seeded users
 
     with oltp.connect(dsn) as conn:
@@ -106,7 +106,7 @@ HOUR_HASH = ("select count(*), md5(string_agg(event_id || '|' || heart_rate || '
 def test_rerunning_an_interval_is_identical_and_late_rows_land_in_their_hour(
         stream: Stream, oltp_db: tuple[str, str], tmp_path: Path) -> None:
     dsn, slot = oltp_db
-    warehouse = tmp_path / "w.duckdb"
+    warehouse = tmp_path / "warehouse.duckdb"
     h0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
     h1 = h0 + timedelta(hours=1)
     first = [_reading(n, 10001 + n % 20, int(h0.timestamp()) + n * 7, 70 + n % 30) for n in range(300)]

@@ -13,7 +13,7 @@ import hashlib
 import os
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import chdir, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -102,11 +102,15 @@ class Warehouse:
 
     def dbt(self, *args: str, interval: tuple[datetime, datetime] | None = None) -> Any:
         """`dbt <args>` in-process on this warehouse; with an interval, in the environment as the DAG gives it
-        (not dbt vars: a changed var re-parses the whole project, seconds every hour)."""
+        (not dbt vars: a changed var re-parses the whole project, seconds every hour).
+
+        The warehouse is named by its file name, from its own folder: dbt keeps its parse of the project only
+        while the profile's connection settings stay the same, and every test's warehouse is `warehouse.duckdb`
+        in a folder of its own, so one parse serves them all (a full parse ~3 s, a partial one ~0.4 s)."""
         from dbt.cli.main import dbtRunner
 
         hours = interval_environment(*interval) if interval else dict.fromkeys(INTERVAL_ENV, "")
-        with _environment(HRS_WAREHOUSE_PATH=str(self.path), **hours):
+        with _environment(HRS_WAREHOUSE_PATH=self.path.name, **hours), chdir(self.path.parent):
             try:
                 result = dbtRunner().invoke(dbt_arguments(*args, "--quiet"))
             finally:
