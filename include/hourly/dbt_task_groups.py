@@ -6,14 +6,16 @@
 - `watcher` execution (default, `HRS_DBT_EXECUTION`): one `dbt build` of the
   group's selection (`dbt_producer_watcher`, Cosmos's producer reporting each node
   once, when it finishes: `include.hourly.dbt_producer`) runs the models with dbt's threads,
-  each model's tests right after it; a sensor task per model and one per model's
-  tests (`TestBehavior.AFTER_EACH`) turn green or red with what dbt reported, so
-  the UI keeps model-level status. On a scheduler a sensor looks once and then
+  each model's tests right after it; a sensor task per model, standing for the
+  model's tests too (Cosmos renders a second sensor per model's tests, which
+  `include.hourly.dbt_sensors` folds into the model's: half the links in the chain
+  of sensors a scheduler runs one at a time), turns green or red with what dbt
+  reported, so the UI keeps model-level status. On a scheduler a sensor looks once and then
   waits in the triggerer (deferrable); under `dag.test()` it pokes and
   reschedules instead (`HRS_DBT_SENSORS`, `_watch` says why). A failing model or test fails
   its sensor, the models after it are not built (dbt skips them; their sensors
   fail too), and the run stops before the gate. An Airflow retry of a sensor
-  rebuilds just its model (or re-runs its tests); a retried or cleared build
+  rebuilds just its model and runs its tests (`dbt build --select`); a retried or cleared build
   task skips (Cosmos), and then every sensor rebuilds its own node.
 - `local` execution: one task per dbt node, each a `dbt build` of that node
   (`TestBehavior.BUILD`), kept to compare (`make bench-dag`).
@@ -56,6 +58,7 @@ from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 from include.contracts.paths import DBT_MANIFEST, DBT_PROFILES_DIR, DBT_PROJECT_DIR
 from include.hourly.config import HourlyConfig
 from include.hourly.dbt_producer import report_each_node_once
+from include.hourly.dbt_sensors import fold_test_sensors
 from include.hourly.load_tasks import DUCKDB_WRITER_POOL
 from include.hourly.run_policy import TASK_TIMEOUT
 from include.hourly.snowflake_login import dbt_profile_mapping
@@ -184,6 +187,7 @@ def _watch(group: DbtTaskGroup, local: bool, deferrable: bool) -> None:
     """
     producer = group.children[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
     report_each_node_once(producer)
+    fold_test_sensors(group)
     for task in group.iter_tasks():
         if task is producer or not hasattr(task, "producer_task_id"):
             continue

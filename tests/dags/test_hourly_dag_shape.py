@@ -64,13 +64,13 @@ def test_the_steps_run_in_pipeline_order(local: tuple[dict, dict[str, dict]]) ->
     assert tasks["gate"]["downstream"] == ["hold", "publish"]
     assert _reachable(tasks, "hold") == set()
     assert _reachable(tasks, "publish") == serve | {"refresh_serving"}
-    # the published hours' partial aggregates first (and their tests), then the marts that roll them up
+    # the published hours' partial aggregates first (their sensor stands for their tests), then the marts that
+    # roll them up
     partials = f"serve.{PARTIALS}.run"
-    assert tasks[partials]["downstream"] == [f"serve.{PARTIALS}.test"]
+    assert tasks[partials]["downstream"] == [f"serve.{PARTIALS}_described_run"]
     marts = {task for task in serve if _node(task) in {mart.name for mart in SERVING_MARTS}}
     assert len(marts) == len(SERVING_MARTS) and marts <= _reachable(tasks, partials)
-    assert all(tasks[task]["downstream"] == ["refresh_serving"] for task in serve if task.endswith(".test")
-               and task != f"serve.{PARTIALS}.test")
+    assert all(tasks[task]["downstream"] == ["refresh_serving"] for task in marts)
 
 
 def _watcher_sensors(tasks: dict[str, dict], group: str) -> set[str]:
@@ -103,10 +103,13 @@ def test_under_dag_test_the_watcher_sensors_reschedule(tmp_path: Path) -> None:
 def test_every_dbt_model_has_its_task_and_the_marts_their_assets(local: tuple[dict, dict[str, dict]]) -> None:
     _, tasks = local
     rendered = sorted(_node(task) for task, spec in tasks.items()
-                      if spec["operator"] == "DbtRunWatcherOperator" and _node(task))
+                      if spec["operator"] in ("DbtRunWatcherOperator", "DbtModelAndTestsWatcherSensor") and _node(task))
     assert rendered == DBT_MODELS
-    # a model's tests are their own task, right after it
-    assert tasks["transform.fct_heart_rates.run"]["downstream"] == ["transform.fct_heart_rates.test"]
+    # a tested model's sensor stands for its tests too (include/hourly/dbt_sensors.py): no test task of its own
+    assert not [task for task, spec in tasks.items() if spec["operator"] == "DbtTestWatcherOperator"]
+    assert tasks["transform.fct_heart_rates.run"]["operator"] == "DbtModelAndTestsWatcherSensor"
+    assert tasks["transform.fct_heart_rates.run"]["downstream"] == ["transform.dq_hourly.run"]
+    assert tasks["transform.country_codes.seed"]["operator"] == "DbtSeedAndTestsWatcherSensor"
     assert sorted(_node(t) for t in tasks if t.startswith("serve.") and _node(t)) == \
         sorted([mart.name for mart in SERVING_MARTS] + [PARTIALS, PARTIALS + "_described"])
     assert tasks["refresh_serving"]["outlets"] == sorted(mart.asset_uri for mart in SERVING_MARTS)

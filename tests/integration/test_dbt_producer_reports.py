@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from airflow.sdk.exceptions import AirflowException
 from cosmos.config import ProfileConfig
 from cosmos.operators.watcher import DbtProducerWatcherOperator
 from dbt.cli.main import dbtRunner
 
 from include.hourly.dbt_producer import REPORTED_BY_NODE_FINISHED, HourlyDbtProducer, report_each_node_once
+from include.hourly.dbt_sensors import DbtModelAndTestsWatcherSensor
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +60,9 @@ class _TaskInstance:
     def xcom_push(self, key: str, value: Any) -> None:
         self.pushes.append((key, value))
 
-    def xcom_pull(self, key: str, **_: Any) -> Any:
+    try_number = 1
+
+    def xcom_pull(self, task_ids: Any = None, key: str = "", **_: Any) -> Any:
         return next((value for pushed, value in reversed(self.pushes) if pushed == key), None)
 
     def last_values(self) -> dict[str, Any]:
@@ -108,10 +112,7 @@ def _reported(producer_class: type, recorded: tuple[Path, list[Any], Any], monke
 
 def test_each_node_is_reported_once_with_what_cosmos_reports(recorded_build, monkeypatch, caplog) -> None:
     _, events, _ = recorded_build
-    tests = {e.data.node_info.unique_id for e in events
-             if e.info.name == "NodeFinished" and e.data.node_info.resource_type == "test"}
-    tests_per_model = {f"model.probe.{model}": sorted(t for t in tests if f"_{model}_" in t)
-                       for model in ("staged", "other")}
+    tests_per_model = _tests_per_model(events)
     cosmos = _reported(DbtProducerWatcherOperator, recorded_build, monkeypatch, tests_per_model)
     with caplog.at_level(logging.INFO):
         hourly = _reported(HourlyDbtProducer, recorded_build, monkeypatch, tests_per_model)
@@ -150,3 +151,35 @@ def test_only_events_repeated_by_node_finished_are_held_back(recorded_build) -> 
     for position, event in enumerate(events):
         if event.info.name in REPORTED_BY_NODE_FINISHED:
             assert finished[event.data.node_info.unique_id] > position, event.info.name
+
+
+def _tests_per_model(events: list[Any]) -> dict[str, list[str]]:
+    tests = {e.data.node_info.unique_id for e in events
+             if e.info.name == "NodeFinished" and e.data.node_info.resource_type == "test"}
+    return {f"model.probe.{model}": sorted(t for t in tests if f"_{model}_" in t) for model in ("staged", "other")}
+
+
+def test_a_model_sensor_standing_for_its_tests_is_green_only_when_both_passed(recorded_build, monkeypatch) -> None:
+    # The DAG folds each model's test sensor into the model's (include/hourly/dbt_sensors.py): the sensor reads
+    # the model's status, then its tests' verdict, from the XComs the build's producer pushed.
+    project, events, _ = recorded_build
+    ti = _reported(HourlyDbtProducer, recorded_build, monkeypatch, _tests_per_model(events))
+    monkeypatch.setattr(DbtModelAndTestsWatcherSensor, "_get_producer_task_status", lambda self, context: "running")
+
+    def sensor(model: str) -> DbtModelAndTestsWatcherSensor:
+        return DbtModelAndTestsWatcherSensor(
+            task_id=f"{model}.run", project_dir=str(project), deferrable=False,
+            profile_config=ProfileConfig(profile_name="probe", target_name="dev",
+                                         profiles_yml_filepath=project / "profiles.yml"),
+            extra_context={"dbt_node_config": {"unique_id": f"model.probe.{model}"}})
+
+    assert sensor("other").poke({"ti": ti}) is True  # built, and its test passed
+    with pytest.raises(AirflowException, match=r"Tests for model 'model\.probe\.staged'"):
+        sensor("staged").poke({"ti": ti})  # built, but a test of it failed
+    with pytest.raises(AirflowException, match=r"Model 'model\.probe\.hourly'"):
+        sensor("hourly").poke({"ti": ti})  # skipped by dbt after that failure
+    # built, its tests not reported yet: it keeps waiting, now for the tests' verdict (a deferral polls that key)
+    ti.pushes = [(key, value) for key, value in ti.pushes if key != "model__probe__other_tests_status"]
+    waiting = sensor("other")
+    assert waiting.poke({"ti": ti}) is False
+    assert waiting.is_test_sensor
