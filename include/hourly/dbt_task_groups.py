@@ -10,8 +10,9 @@
   model's tests too (Cosmos renders a second sensor per model's tests, which
   `include.hourly.dbt_sensors` folds into the model's: half the links in the chain
   of sensors a scheduler runs one at a time), turns green or red with what dbt
-  reported, so the UI keeps model-level status. On a scheduler a sensor looks once and then
-  waits in the triggerer (deferrable); under `dag.test()` it pokes and
+  reported, so the UI keeps model-level status. On a scheduler a sensor starts in the
+  triggerer and, when its node and tests passed, ends there without a worker
+  (`include.hourly.dbt_sensors`); under `dag.test()` it pokes and
   reschedules instead (`HRS_DBT_SENSORS`, `_watch` says why). A failing model or test fails
   its sensor, the models after it are not built (dbt skips them; their sensors
   fail too), and the run stops before the gate. An Airflow retry of a sensor
@@ -58,7 +59,7 @@ from cosmos.constants import PRODUCER_WATCHER_TASK_ID
 from include.contracts.paths import DBT_MANIFEST, DBT_PROFILES_DIR, DBT_PROJECT_DIR
 from include.hourly.config import HourlyConfig
 from include.hourly.dbt_producer import report_each_node_once
-from include.hourly.dbt_sensors import fold_test_sensors
+from include.hourly.dbt_sensors import fold_test_sensors, start_in_triggerer
 from include.hourly.load_tasks import DUCKDB_WRITER_POOL
 from include.hourly.run_policy import TASK_TIMEOUT
 from include.hourly.snowflake_login import dbt_profile_mapping
@@ -177,12 +178,14 @@ def _watch(group: DbtTaskGroup, local: bool, deferrable: bool) -> None:
 
     On a scheduler each execution of a task is a new process that parses the DAG (seconds of CPU here), so a
     sensor that rescheduled every few seconds while the build runs starved the build on a 2-core machine
-    (make airflow: the hour's watcher build took 74 s, 25 s under `dag.test()`). Deferred, a sensor looks
-    once, waits in the triggerer, and comes back once. But `dag.test()` (`make demo`, the tests) runs a
-    deferred task's trigger inline, one task at a time, in an unspecified order: a sensor that starts before
-    the build would wait for a build that cannot start. There (`HRS_DBT_SENSORS=reschedule`, set by
-    `dev.dag_runs`) a sensor comes back after SENSOR_POKE_SECONDS, with the build run in between; the
-    sensors after the first ones start when those succeed, by then the build has reported them.
+    (make airflow: the hour's watcher build took 74 s, 25 s under `dag.test()`). Deferred, a sensor looked
+    once, waited in the triggerer, and came back once: two processes. Now the scheduler starts it in the
+    triggerer, where it also ends when its node and tests passed: none (`start_in_triggerer`). But
+    `dag.test()` (`make demo`, the tests) runs a deferred task's trigger inline, one task at a time, in an
+    unspecified order: a sensor that starts before the build would wait for a build that cannot start.
+    There (`HRS_DBT_SENSORS=reschedule`, set by `dev.dag_runs`) a sensor comes back after
+    SENSOR_POKE_SECONDS, with the build run in between; the sensors after the first ones start when those
+    succeed, by then the build has reported them.
     Skips and upstream failures reach the sensors as Cosmos wires them (a held hour skips `serve` whole).
     """
     producer = group.children[f"{group.group_id}.{PRODUCER_WATCHER_TASK_ID}"]
@@ -195,6 +198,8 @@ def _watch(group: DbtTaskGroup, local: bool, deferrable: bool) -> None:
         task.mode = "poke" if deferrable else "reschedule"
         task.poke_interval = SENSOR_POKE_SECONDS
         task.timeout = TASK_TIMEOUT.total_seconds()
+        if deferrable:
+            start_in_triggerer(task, poke_interval=SENSOR_POKE_SECONDS, timeout=TASK_TIMEOUT)
         if local:
             # Out of the one-slot pool: a sensor only reads the build's results, except on a retry, when it
             # rebuilds its model under the writer lock (`hold_duckdb`), released however the task ends.

@@ -67,13 +67,31 @@ def main(path: str) -> dict:
                      "retry_exponential_backoff": t.retry_exponential_backoff,
                      "trigger_rule": str(getattr(t.trigger_rule, "value", t.trigger_rule)),
                      "mode": getattr(t, "mode", None), "deferrable": getattr(t, "deferrable", None),
-                     "pre_execute": getattr(getattr(t, "_pre_execute_hook", None), "__name__", None)}
+                     "pre_execute": getattr(getattr(t, "_pre_execute_hook", None), "__name__", None),
+                     **_start_from_trigger(serialized[t.task_id])}
                     for t in dag.tasks
                 ],
             }
-            for dag in bag.dags.values()
+            for dag, serialized in ((dag, _serialized_tasks(dag)) for dag in bag.dags.values())
         ],
     }
+
+
+def _serialized_tasks(dag: object) -> dict:
+    """The DAG's tasks as the scheduler sees them: serialized, as the DAG processor stores them, and read back."""
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    return {t.task_id: t for t in DagSerialization.from_dict(DagSerialization.to_dict(dag)).tasks}
+
+
+def _start_from_trigger(task: object) -> dict:
+    """Whether the scheduler starts the task in the triggerer, with which trigger and arguments."""
+    args = getattr(task, "start_trigger_args", None)
+    kwargs = (args.trigger_kwargs or {}) if args else {}
+    kwargs = kwargs.get("__var", kwargs)  # serialized as {"__type": "dict", "__var": {...}}
+    return {"start_from_trigger": bool(getattr(task, "start_from_trigger", False)),
+            "start_trigger": {"trigger_cls": args.trigger_cls, "next_method": args.next_method,
+                              "kwargs": kwargs} if args else None}
 
 
 if __name__ == "__main__":

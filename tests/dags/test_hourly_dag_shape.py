@@ -91,19 +91,39 @@ def test_the_watcher_sensors_defer_beside_the_build(local: tuple[dict, dict[str,
         assert sensors <= _reachable(tasks, upstream)
 
 
+def test_the_scheduler_starts_the_watcher_sensors_in_the_triggerer(local: tuple[dict, dict[str, dict]]) -> None:
+    # As the scheduler reads the DAG (serialized): every sensor starts in the triggerer with the project's
+    # trigger, which knows its node, its group's build and whether it stands for the node's tests; a worker
+    # runs only `execute_complete`, for what the trigger could not end there (include/hourly/dbt_sensors.py).
+    _, tasks = local
+    for group in ("transform", "serve"):
+        for task in _watcher_sensors(tasks, group):
+            spec = tasks[task]
+            assert spec["start_from_trigger"] is True, task
+            start = spec["start_trigger"]
+            assert start["trigger_cls"] == "include.hourly.dbt_sensors.NodeAndTestsTrigger"
+            assert start["next_method"] == "execute_complete"
+            assert start["kwargs"]["producer_task_id"] == f"{group}.{PRODUCER}"
+            assert start["kwargs"]["model_unique_id"].endswith("." + _node(task))
+            assert start["kwargs"]["watches_tests"] is spec["operator"].endswith("AndTestsWatcherSensor"), task
+    assert tasks["transform.fct_heart_rates.run"]["start_trigger"]["kwargs"]["watches_tests"] is True
+    assert tasks["transform.stg_heart_rate_rejects_run"]["start_trigger"]["kwargs"]["watches_tests"] is False
+
+
 def test_under_dag_test_the_watcher_sensors_reschedule(tmp_path: Path) -> None:
     # dag.test() runs a deferred trigger inline, one task at a time: a sensor that started before the build
-    # would wait for it forever, so dev.dag_runs has them poke and reschedule.
+    # would wait for it forever, so dev.dag_runs has them poke and reschedule (and none starts in a triggerer).
     _, tasks = _dag(tmp_path, **LOCAL_ENV, HRS_DBT_SENSORS="reschedule")
     for group in ("transform", "serve"):
         sensors = _watcher_sensors(tasks, group)
         assert sensors and {(tasks[t]["deferrable"], tasks[t]["mode"]) for t in sensors} == {(False, "reschedule")}
+        assert not any(tasks[t]["start_from_trigger"] for t in sensors)
 
 
 def test_every_dbt_model_has_its_task_and_the_marts_their_assets(local: tuple[dict, dict[str, dict]]) -> None:
     _, tasks = local
     rendered = sorted(_node(task) for task, spec in tasks.items()
-                      if spec["operator"] in ("DbtRunWatcherOperator", "DbtModelAndTestsWatcherSensor") and _node(task))
+                      if spec["operator"] in ("DbtModelWatcherSensor", "DbtModelAndTestsWatcherSensor") and _node(task))
     assert rendered == DBT_MODELS
     # a tested model's sensor stands for its tests too (include/hourly/dbt_sensors.py): no test task of its own
     assert not [task for task, spec in tasks.items() if spec["operator"] == "DbtTestWatcherOperator"]

@@ -9,22 +9,32 @@ its XComs: the last value of every key must be the same, from far fewer pushes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import textwrap
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowException
+from airflow.triggers.base import TaskSuccessEvent
 from cosmos.config import ProfileConfig
 from cosmos.operators.watcher import DbtProducerWatcherOperator
 from dbt.cli.main import dbtRunner
 
 from include.hourly.dbt_producer import REPORTED_BY_NODE_FINISHED, HourlyDbtProducer, report_each_node_once
-from include.hourly.dbt_sensors import DbtModelAndTestsWatcherSensor
+from include.hourly.dbt_sensors import (
+    START_IN_WORKER,
+    TESTS_PHASE,
+    DbtModelAndTestsWatcherSensor,
+    NodeAndTestsTrigger,
+)
 
 pytestmark = pytest.mark.integration
+
+PRODUCER = "dbt_producer_watcher"
 
 PROJECT = {
     "dbt_project.yml": "name: probe\nversion: '1.0'\nprofile: probe\n",
@@ -183,3 +193,86 @@ def test_a_model_sensor_standing_for_its_tests_is_green_only_when_both_passed(re
     waiting = sensor("other")
     assert waiting.poke({"ti": ti}) is False
     assert waiting.is_test_sensor
+
+
+def _trigger_events(trigger: NodeAndTestsTrigger, seconds: float = 5.0) -> list[Any]:
+    """What the trigger yields within `seconds` (a trigger still waiting yields nothing)."""
+    async def collect() -> list[Any]:
+        return [event async for event in trigger.run()]
+
+    try:
+        return asyncio.run(asyncio.wait_for(collect(), seconds))
+    except TimeoutError:
+        return []
+
+
+def test_a_sensor_started_in_the_triggerer_ends_there_only_when_node_and_tests_passed(recorded_build,
+                                                                                     monkeypatch) -> None:
+    # On a scheduler every sensor starts in the triggerer (include/hourly/dbt_sensors.py) and reads what the
+    # build's producer pushed, as Cosmos's trigger does (here from the recorded build's XComs).
+    _, events, _ = recorded_build
+    ti = _reported(HourlyDbtProducer, recorded_build, monkeypatch, _tests_per_model(events))
+    producer_state = {"state": "success"}
+
+    async def xcom(self: NodeAndTestsTrigger, key: str) -> Any:
+        return ti.xcom_pull(task_ids=self.producer_task_id, key=key)
+
+    async def state(self: NodeAndTestsTrigger) -> str:
+        return producer_state["state"]
+
+    monkeypatch.setattr(NodeAndTestsTrigger, "get_xcom_val", xcom)
+    monkeypatch.setattr(NodeAndTestsTrigger, "_get_producer_task_status", state)
+
+    def trigger(model: str, watches_tests: bool = True, try_number: int = 1) -> NodeAndTestsTrigger:
+        started = NodeAndTestsTrigger(model_unique_id=f"model.probe.{model}", producer_task_id=PRODUCER,
+                                      poke_interval=0.05, watches_tests=watches_tests)
+        started.task_instance = SimpleNamespace(dag_id="d", run_id="r", map_index=-1, try_number=try_number,
+                                                task_id=f"{model}.run")
+        return started
+
+    # built and its test passed: the task ends in the triggerer, the compiled SQL kept as its XCom
+    (done,) = _trigger_events(trigger("other"))
+    assert isinstance(done, TaskSuccessEvent) and "select 1 as id" in done.xcoms["compiled_sql"]
+    # built, but a test of it failed: resumes in a worker, which fails it as the tests' failure
+    (failed,) = _trigger_events(trigger("staged"))
+    assert not isinstance(failed, TaskSuccessEvent)
+    assert failed.payload == {"status": "failed", "reason": "node_failed", "phase": TESTS_PHASE}
+    # a model without tests of its own ends at its status, whatever the others' tests said
+    (alone,) = _trigger_events(trigger("staged", watches_tests=False))
+    assert isinstance(alone, TaskSuccessEvent)
+    # skipped by dbt after that failure: resumes in a worker, which fails it (Cosmos: so a retry rebuilds it)
+    (skipped,) = _trigger_events(trigger("hourly"))
+    assert skipped.payload["status"] == "failed" and "phase" not in skipped.payload
+    # a retry resumes in a worker at once, where the sensor rebuilds its node
+    (retry,) = _trigger_events(trigger("other", try_number=2))
+    assert retry.payload == {"status": START_IN_WORKER}
+    # built, its tests not reported yet, the build still running: it keeps waiting, then ends when they pass
+    held_back = [(key, value) for key, value in ti.pushes if key == "model__probe__other_tests_status"]
+    ti.pushes = [(key, value) for key, value in ti.pushes if key != "model__probe__other_tests_status"]
+    producer_state["state"] = "running"
+    assert _trigger_events(trigger("other"), seconds=0.5) == []
+    ti.pushes += held_back
+    (later,) = _trigger_events(trigger("other"))
+    assert isinstance(later, TaskSuccessEvent)
+
+
+def test_a_sensor_resumed_from_the_triggerer_fails_with_the_verdict_or_rebuilds_its_node(recorded_build,
+                                                                                       monkeypatch) -> None:
+    project, _, _ = recorded_build
+    sensor = DbtModelAndTestsWatcherSensor(
+        task_id="other.run", project_dir=str(project), deferrable=True, producer_task_id=PRODUCER,
+        profile_config=ProfileConfig(profile_name="probe", target_name="dev",
+                                     profiles_yml_filepath=project / "profiles.yml"),
+        extra_context={"dbt_node_config": {"unique_id": "model.probe.other"}})
+    ti = _TaskInstance()
+    # the tests' failure, as the trigger reports it, fails the task naming the tests
+    with pytest.raises(AirflowException, match=r"dbt tests for model 'model\.probe\.other' failed"):
+        sensor.execute_complete({"ti": ti}, {"status": "failed", "reason": "node_failed", "phase": TESTS_PHASE})
+    # a retry: Cosmos's fallback, a `dbt build` of the node and its tests
+    built: list[list[str]] = []
+    monkeypatch.setattr(DbtModelAndTestsWatcherSensor, "_get_producer_task_status", lambda self, context: "success")
+    monkeypatch.setattr(DbtModelAndTestsWatcherSensor, "build_and_run_cmd",
+                        lambda self, context, cmd_flags: built.append([*self.base_cmd, *cmd_flags]))
+    ti.try_number = 2
+    sensor.execute_complete({"ti": ti, "run_id": "r"}, {"status": START_IN_WORKER})
+    assert built == [["build", "--select", "other"]]
