@@ -28,7 +28,7 @@ and a retry resumes at once in a worker, where it rebuilds the node.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -91,13 +91,25 @@ class NodeAndTestsTrigger(WatcherTrigger):
         yield TaskSuccessEvent(xcoms={"compiled_sql": compiled_sql} if compiled_sql else None)
 
 
-class _StartsInTriggerer:
-    """Mixin over a Cosmos watcher sensor: resumes in a worker from `NodeAndTestsTrigger`'s events."""
+class _ProjectSensor:
+    """Mixin over every Cosmos watcher sensor of the DAG: resumes in a worker from `NodeAndTestsTrigger`'s
+    events, and queues for the warehouse's writer before it rebuilds its node."""
+
+    before_rebuild: Callable[[], None] | None = None
+    """Called before the sensor runs dbt itself (set by the DAG for DuckDB: take the one writer's lock). A
+    sensor rebuilds on a retry, and also on its first try when the build it watches was skipped or failed
+    before reporting (a retried or cleared build task, a killed worker): then every sensor of the group
+    rebuilds at once, and without the lock all but one failed on DuckDB's own ("Could not set lock")."""
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> None:
         if event.get("status") == START_IN_WORKER:
             return self.execute(context)  # type: ignore[attr-defined]  (a retry: Cosmos rebuilds the node)
         return super().execute_complete(context, event)  # type: ignore[misc]
+
+    def _fallback_to_non_watcher_run(self, try_number: int, context: Any) -> bool:
+        if self.before_rebuild is not None:
+            self.before_rebuild()
+        return super()._fallback_to_non_watcher_run(try_number, context)  # type: ignore[misc]
 
 
 class _WatchesItsTests:
@@ -132,19 +144,19 @@ class _WatchesItsTests:
         return super()._fallback_to_non_watcher_run(try_number, context)  # type: ignore[misc]
 
 
-class DbtModelWatcherSensor(_StartsInTriggerer, DbtRunWatcherOperator):
+class DbtModelWatcherSensor(_ProjectSensor, DbtRunWatcherOperator):
     """A sensor for a model without tests."""
 
 
-class DbtSeedWatcherSensor(_StartsInTriggerer, DbtSeedWatcherOperator):
+class DbtSeedWatcherSensor(_ProjectSensor, DbtSeedWatcherOperator):
     """A sensor for a seed without tests."""
 
 
-class DbtModelAndTestsWatcherSensor(_WatchesItsTests, _StartsInTriggerer, DbtRunWatcherOperator):
+class DbtModelAndTestsWatcherSensor(_WatchesItsTests, _ProjectSensor, DbtRunWatcherOperator):
     """A model's sensor standing for its tests too."""
 
 
-class DbtSeedAndTestsWatcherSensor(_WatchesItsTests, _StartsInTriggerer, DbtSeedWatcherOperator):
+class DbtSeedAndTestsWatcherSensor(_WatchesItsTests, _ProjectSensor, DbtSeedWatcherOperator):
     """A seed's sensor standing for its tests too."""
 
 
@@ -153,7 +165,8 @@ FOLDED = {DbtRunWatcherOperator: DbtModelAndTestsWatcherSensor, DbtSeedWatcherOp
 
 
 def fold_test_sensors(group: Any) -> None:
-    """Replace each test sensor of a rendered watcher group by its node's sensor (see the module's text)."""
+    """Replace each test sensor of a rendered watcher group by its node's sensor (see the module's text); every
+    sensor becomes one of the project's classes."""
     dag = group.dag
     for test in [task for task in group.iter_tasks() if type(task) is DbtTestWatcherOperator]:
         (sensor,) = test.upstream_list  # Cosmos wires a model's tests after its sensor alone
@@ -167,13 +180,14 @@ def fold_test_sensors(group: Any) -> None:
         del dag.task_dict[test.task_id]
         del test.task_group.children[test.task_id]
         sensor.__class__ = FOLDED[type(sensor)]
+    for sensor in group.iter_tasks():
+        if type(sensor) in OURS:
+            sensor.__class__ = OURS[type(sensor)]  # every other sensor: the project's mixin too
 
 
 def start_in_triggerer(sensor: Any, poke_interval: float, timeout: timedelta) -> None:
     """Have the scheduler start a (folded) sensor in the triggerer, with `NodeAndTestsTrigger`."""
-    if type(sensor) in OURS:
-        sensor.__class__ = OURS[type(sensor)]
-    if not isinstance(sensor, _StartsInTriggerer):
+    if not isinstance(sensor, _ProjectSensor):
         raise TypeError(f"{sensor.task_id} is a {type(sensor).__name__}, not a model or seed sensor: "
                         "start_in_triggerer needs a look after a Cosmos upgrade")
     sensor.start_from_trigger = True

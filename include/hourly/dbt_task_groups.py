@@ -96,13 +96,19 @@ class ManifestMissing(FileNotFoundError):
 def hold_duckdb(context: Mapping[str, Any] | None = None) -> None:
     """Before an in-process dbt run: queue for the warehouse's writer lock, as every DuckDB writer does.
 
-    A watcher sensor runs dbt only on a retry (to rebuild its model); on its first try it only reads what the
-    build reported, and must not queue behind the build that holds the lock."""
+    A watcher sensor runs dbt only to rebuild its model (a retry, or a build that was skipped or failed before
+    reporting: then `before_rebuild` takes the lock); on its first try it only reads what the build reported,
+    and must not queue behind the build that holds the lock."""
+    if context and hasattr(context.get("task"), "producer_task_id") and context["ti"].try_number <= 1:
+        return  # if it rebuilds after all (its build skipped or failed before reporting): `before_rebuild`
+    hold_duckdb_writer()
+
+
+def hold_duckdb_writer() -> None:
+    """Queue for the warehouse's writer lock; released after dbt (`release_duckdb`) or the task."""
     from include.contracts.settings import WarehouseSettings
     from include.warehouse import hold_writer_lock
 
-    if context and hasattr(context.get("task"), "producer_task_id") and context["ti"].try_number <= 1:
-        return
     hold_writer_lock(WarehouseSettings.from_env().warehouse_path)
 
 
@@ -204,6 +210,7 @@ def _watch(group: DbtTaskGroup, local: bool, deferrable: bool) -> None:
             # Out of the one-slot pool: a sensor only reads the build's results, except on a retry, when it
             # rebuilds its model under the writer lock (`hold_duckdb`), released however the task ends.
             task.pool = DEFAULT_POOL_NAME
+            task.before_rebuild = hold_duckdb_writer
             task.on_failure_callback = [*_callbacks(task.on_failure_callback), release_duckdb_lock]
             task.on_retry_callback = [*_callbacks(task.on_retry_callback), release_duckdb_lock]
 

@@ -68,6 +68,7 @@ def main(path: str) -> dict:
                      "trigger_rule": str(getattr(t.trigger_rule, "value", t.trigger_rule)),
                      "mode": getattr(t, "mode", None), "deferrable": getattr(t, "deferrable", None),
                      "pre_execute": getattr(getattr(t, "_pre_execute_hook", None), "__name__", None),
+                     "before_rebuild": getattr(getattr(t, "before_rebuild", None), "__name__", None),
                      **_start_from_trigger(serialized[t.task_id])}
                     for t in dag.tasks
                 ],

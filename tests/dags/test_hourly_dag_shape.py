@@ -145,6 +145,10 @@ def test_local_writers_share_the_one_duckdb_slot_and_every_task_pages(local: tup
     dbt_tasks = [task for task in tasks if tasks[task]["operator"].startswith("Dbt")]
     assert {tasks[task]["pre_execute"] for task in dbt_tasks} == {"hold_duckdb"}
     assert {tasks[task]["pool"] for task in dbt_tasks if PRODUCER not in task} == {"default_pool"}
+    # ...and whenever one rebuilds its model after all (its build skipped or failed before reporting, when
+    # every sensor of the group rebuilds its own), it queues for the lock first, whatever its try.
+    sensors = _watcher_sensors(tasks, "transform") | _watcher_sensors(tasks, "serve")
+    assert {tasks[task]["before_rebuild"] for task in sensors} == {"hold_duckdb_writer"}
     assert all(task["on_failure_callback"] for task in tasks.values())
     # A failed try warns on-call at once; the retries come at a fixed 2 minutes, however often an hour is re-run.
     assert all(task["on_retry_callback"] for task in tasks.values())

@@ -276,3 +276,10 @@ def test_a_sensor_resumed_from_the_triggerer_fails_with_the_verdict_or_rebuilds_
     ti.try_number = 2
     sensor.execute_complete({"ti": ti, "run_id": "r"}, {"status": START_IN_WORKER})
     assert built == [["build", "--select", "other"]]
+    # its first try, the build skipped (a retried or cleared build task): it rebuilds too, after queueing for
+    # the warehouse's writer (every sensor of the group rebuilds its own node then, at once)
+    built.clear()
+    sensor.before_rebuild = lambda: built.append(["writer lock"])
+    ti.try_number = 1
+    sensor.execute_complete({"ti": ti, "run_id": "r"}, {"status": "failed", "reason": "producer_skipped"})
+    assert built == [["writer lock"], ["build", "--select", "other"]]
