@@ -19,7 +19,7 @@ from fnmatch import fnmatch
 from typing import Any
 
 from airflow.sdk import BaseSensorOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from include.contracts.lake_layout import EXTENSION, HOUR_FOLDER, topic_prefix
 from include.contracts.settings import LakeSettings
@@ -46,6 +46,17 @@ class LakeHourSensor(BaseSensorOperator):
         self.bucket_name = bucket_name
         self.bucket_key = bucket_key
         self.aws_conn_id = aws_conn_id
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        """Refuse a run without a data interval at once (no retries), saying what to do: Airflow 3 gives a
+        manual run triggered without a logical date none, and the key's template could only fail obscurely."""
+        if context.get("data_interval_start") is None:
+            raise AirflowFailException(
+                f"run {context.get('run_id')!r} has no data interval, so there is no event hour to wait for: "
+                "Airflow 3 gives a run triggered without a logical date none. Trigger the DAG with one "
+                "(`airflow dags trigger heart_rate_hourly --logical-date <now, ISO>`: the last whole hour), or "
+                "run given hours with `airflow backfill create` (docs/operations.md)")
+        super().render_template_fields(context, jinja_env)
 
     def poke(self, context: Any) -> bool:
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook

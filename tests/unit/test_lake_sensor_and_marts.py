@@ -13,7 +13,7 @@ from include.contracts.lake_layout import hour_prefix, object_key
 from include.contracts.paths import PROJECT_ROOT
 from include.contracts.serving_marts import SERVING_MARTS
 from include.contracts.warehouse_relations import PUBLISHED_HOUR_AGGREGATES
-from include.hourly.lake_sensor import hour_objects_pattern
+from include.hourly.lake_sensor import LakeHourSensor, hour_objects_pattern
 
 pytestmark = pytest.mark.unit
 
@@ -32,6 +32,18 @@ def test_a_non_utc_interval_start_still_names_the_utc_folder() -> None:
     start = pendulum.datetime(2026, 3, 9, 3, tz="America/New_York")  # EDT: 07:00 UTC
     rendered = jinja2.Template(hour_objects_pattern("t")).render(data_interval_start=start)
     assert "/day=09/hour=07/" in rendered
+
+
+def test_a_run_without_a_data_interval_is_refused_at_once_saying_what_to_do() -> None:
+    # Airflow 3: `airflow dags trigger` without --logical-date makes a run with no data interval
+    from airflow.sdk.exceptions import AirflowFailException  # fails without retries
+
+    sensor = LakeHourSensor(task_id="wait_for_hour", bucket_name="lake", bucket_key=hour_objects_pattern("t"))
+    with pytest.raises(AirflowFailException, match=r"run 'manual__1' has no data interval.*--logical-date"):
+        sensor.render_template_fields({"run_id": "manual__1"}, None)
+    start = pendulum.datetime(2026, 3, 9, 7, tz="UTC")
+    sensor.render_template_fields({"run_id": "scheduled__1", "data_interval_start": start}, None)
+    assert "/day=09/hour=07/" in sensor.bucket_key
 
 
 def test_serving_marts_are_the_dbt_serving_models() -> None:
