@@ -96,11 +96,10 @@ class ManifestMissing(FileNotFoundError):
 def hold_duckdb(context: Mapping[str, Any] | None = None) -> None:
     """Before an in-process dbt run: queue for the warehouse's writer lock, as every DuckDB writer does.
 
-    A watcher sensor runs dbt only to rebuild its model (a retry, or a build that was skipped or failed before
-    reporting: then `before_rebuild` takes the lock); on its first try it only reads what the build reported,
-    and must not queue behind the build that holds the lock."""
-    if context and hasattr(context.get("task"), "producer_task_id") and context["ti"].try_number <= 1:
-        return  # if it rebuilds after all (its build skipped or failed before reporting): `before_rebuild`
+    A watcher sensor takes it only when it rebuilds its node (`before_rebuild`, on whatever try): otherwise it
+    only reads what the build reported, and must not queue behind the build that holds the lock."""
+    if context and hasattr(context.get("task"), "producer_task_id"):
+        return
     hold_duckdb_writer()
 
 
@@ -207,8 +206,8 @@ def _watch(group: DbtTaskGroup, local: bool, deferrable: bool) -> None:
         if deferrable:
             start_in_triggerer(task, poke_interval=SENSOR_POKE_SECONDS, timeout=TASK_TIMEOUT)
         if local:
-            # Out of the one-slot pool: a sensor only reads the build's results, except on a retry, when it
-            # rebuilds its model under the writer lock (`hold_duckdb`), released however the task ends.
+            # Out of the one-slot pool: a sensor only reads the build's results, except when it rebuilds its
+            # model, under the writer lock (`before_rebuild`), released however the task ends.
             task.pool = DEFAULT_POOL_NAME
             task.before_rebuild = hold_duckdb_writer
             task.on_failure_callback = [*_callbacks(task.on_failure_callback), release_duckdb_lock]

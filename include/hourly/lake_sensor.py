@@ -54,7 +54,7 @@ class LakeHourSensor(BaseSensorOperator):
             raise AirflowFailException(
                 f"run {context.get('run_id')!r} has no data interval, so there is no event hour to wait for: "
                 "Airflow 3 gives a run triggered without a logical date none. Trigger the DAG with one "
-                "(`airflow dags trigger heart_rate_hourly --logical-date <now, ISO>`: the last whole hour), or "
+                f"(`airflow dags trigger {self.dag_id} --logical-date <now, ISO>`: the last whole hour), or "
                 "run given hours with `airflow backfill create` (docs/operations.md)")
         super().render_template_fields(context, jinja_env)
 

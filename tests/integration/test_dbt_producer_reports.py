@@ -21,6 +21,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowException
 from airflow.triggers.base import TaskSuccessEvent
 from cosmos.config import ProfileConfig
+from cosmos.constants import PRODUCER_WATCHER_TASK_ID as PRODUCER
 from cosmos.operators.watcher import DbtProducerWatcherOperator
 from dbt.cli.main import dbtRunner
 
@@ -34,7 +35,6 @@ from include.hourly.dbt_sensors import (
 
 pytestmark = pytest.mark.integration
 
-PRODUCER = "dbt_producer_watcher"
 
 PROJECT = {
     "dbt_project.yml": "name: probe\nversion: '1.0'\nprofile: probe\n",
